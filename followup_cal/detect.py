@@ -1,0 +1,377 @@
+"""The event parser: a calendar event in, an Interview (or nothing) out.
+
+It reads `CalendarEvent`s, which every source produces, so what counts as an
+interview, who the interviewers are and what the employer said about
+following up is decided here once (DESIGN.md "Recognising an interview").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .config import Settings
+from .model import Attendee, Busy, CalendarEvent, Instruction, Interview, Person
+
+FREE_MAIL = frozenset(
+    {
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+        "yahoo.com", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com",
+        "proton.me", "protonmail.com", "gmx.com", "gmx.de", "web.de", "fastmail.com",
+        "hey.com", "zoho.com", "mail.com", "yandex.com",
+    }
+)
+NOT_PEOPLE = ("ROOM", "RESOURCE", "GROUP", "UNKNOWN")
+ROOM_DOMAINS = ("resource.calendar.google.com", "group.calendar.google.com")
+HR_HINT = re.compile(r"recruit|talent|\bhr\b|^hr[._-]|careers|jobs|hiring|people|staffing", re.I)
+SEPARATORS = re.compile(r"\s+[-–—|/]\s+|\s*[–—|]\s*|:\s+")
+CORP_SUFFIX = re.compile(
+    r"[,.]?\s+(inc|corp|corporation|co|llc|ltd|gmbh|ag|sa|plc|limited|company)\.?$", re.I
+)
+TAG = re.compile(r"^\s*#(offer|rejected|withdrawn|heard-back|contacted)\b(.*)$", re.I | re.M)
+
+# An instruction to the candidate ("email me in one week", "OK to call if you
+# haven't heard by Friday"), as opposed to the employer's own plan ("she will
+# call you by Friday", which is a decision date).
+_VERB = r"(?:e-?mail|call|phone|ring|text|write|reach out|follow[- ]up|check[- ]in|contact)"
+CONTACT_VERB = re.compile(_VERB, re.I)
+INSTRUCTION = re.compile(
+    rf"\b{_VERB}\s+(?:to\s+)?(?:me|us|him|her|them)\b"
+    rf"|\b(?:ok|okay|fine|feel free|welcome|you can|you may|you should|please|go ahead|"
+    rf"don'?t hesitate)\b[^.;]{{0,40}}?\b{_VERB}"
+    rf"|\b{_VERB}\b[^.;]{{0,40}}\bif (?:you|i|we) (?:don'?t|do not|haven'?t|have not)\b"
+    rf"|^\s*(?:please\s+)?{_VERB}\b",
+    re.I,
+)
+THEIR_ACTION = re.compile(rf"\b(?:we|i|she|he|they|someone)(?:\s+will|\s+would|\s+shall|"
+                          rf"\s+may|'ll)\s+"
+                          rf"(?:\w+\s+)?{_VERB}", re.I)
+# "decision by", "hear back", "let you know": when they expect to decide.
+DECISION_WORD = re.compile(
+    r"\b(decid\w*|decision|hear\w*|get back|respond|news|update|offer|next steps?|"
+    r"timeline|let (?:you|me) know|next round|expect\w*)\b",
+    re.I,
+)
+# dateparser finds dates in "30 minute call" and "We": keep real date phrases only
+DATEISH = re.compile(
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|\b(?:mon|tue|tues|wed|thu|"
+    r"thur|thurs|fri|sat|sun)\b|january|february|march|april|\bmay\b|june|july|august|"
+    r"september|october|november|december|\b(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|"
+    r"nov|dec)\b|tomorrow|\d{1,2}[/.-]\d{1,2}|\d{4}-\d{2}-\d{2}|\d(?:st|nd|rd|th)\b|"
+    r"\bnext (?:week|month)\b|\bin (?:a|one|\d+) (?:week|month)s?\b",
+    re.I,
+)
+NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+IN_N = re.compile(r"\b(?:in|within|after)\s+(a|an|one|two|three|four|five|six|\d+)\s+"
+                  r"(day|business day|week)s?\b", re.I)
+NEXT_WEEK = re.compile(r"\bnext week\b", re.I)
+DAY_OF_MONTH = re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b(?!\s+of\b)", re.I)
+THIS_WEEK = re.compile(r"\b(?:end of (?:the|this) week|this week)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Detector:
+    """Compiled patterns and the user's addresses: built once per run."""
+
+    settings: Settings
+    me: frozenset[str]
+    include: tuple[re.Pattern, ...]
+    exclude: tuple[re.Pattern, ...]
+
+    @classmethod
+    def build(cls, settings: Settings, me: Iterable[str]) -> Detector:
+        return cls(
+            settings=settings,
+            me=frozenset(a.lower() for a in me),
+            include=tuple(re.compile(p, re.I) for p in settings.interview_patterns),
+            exclude=tuple(re.compile(p, re.I) for p in settings.exclude_patterns),
+        )
+
+    def is_interview_summary(self, summary: str) -> bool:
+        return any(p.search(summary) for p in self.include) and not any(
+            p.search(summary) for p in self.exclude
+        )
+
+    def is_me(self, attendee: Attendee | Person | None) -> bool:
+        if attendee is None:
+            return False
+        if isinstance(attendee, Attendee):
+            if attendee.is_self:
+                return True
+            attendee = attendee.person
+        return bool(attendee.email) and attendee.email.lower() in self.me
+
+    def declined(self, event: CalendarEvent) -> bool:
+        return any(self.is_me(a) and a.partstat.upper() == "DECLINED" for a in event.attendees)
+
+    def interview(self, event: CalendarEvent) -> Interview | None:
+        """The interview this event is, or None (all-day, cancelled, declined, not one)."""
+        if event.ours or event.all_day or event.status.upper() == "CANCELLED":
+            return None
+        if not self.is_interview_summary(event.summary) or self.declined(event):
+            return None
+        interviewers = tuple(
+            a.person
+            for a in event.attendees
+            if is_person(a) and not self.is_me(a) and a.partstat.upper() != "DECLINED"
+            and a.role.upper() != "NON-PARTICIPANT"
+        )
+        interviewers = _unique(interviewers)
+        organizer = event.organizer if not self.is_me(event.organizer) else None
+        company, role = company_and_role(event.summary, event, self)
+        tzid = self.settings.company_timezone(company) or event.tzid or self.settings.timezone
+        start_local = event.start.astimezone(ZoneInfo(tzid))
+        return Interview(
+            uid=event.uid,
+            recurrence_id=event.recurrence_id,
+            summary=event.summary,
+            company=company,
+            role=role,
+            start=event.start,
+            end=max(event.end, event.start),
+            employer_tz=tzid,
+            interviewers=interviewers,
+            recruiter=recruiter(organizer, interviewers),
+            instruction=read_instruction(event.description, start_local, self.settings),
+            tags=read_tags(event.description),
+            source=event.source,
+        )
+
+    def busy(self, event: CalendarEvent, tz: ZoneInfo) -> Busy | None:
+        """Opaque, confirmed time the candidate is taken (call slots avoid it)."""
+        if event.ours or event.transparent or self.declined(event):
+            return None
+        if event.status.upper() in ("CANCELLED", "TENTATIVE"):
+            return None
+        if event.all_day:
+            start = datetime.combine(event.start, datetime.min.time(), tz)
+            end = datetime.combine(max(event.end, event.start + timedelta(days=1)),
+                                   datetime.min.time(), tz)
+            return Busy(start, end)
+        if event.end <= event.start:
+            return None
+        return Busy(event.start, event.end)
+
+
+def is_person(a: Attendee) -> bool:
+    if a.cutype.upper() in NOT_PEOPLE:
+        return False
+    email = (a.person.email or "").lower()
+    return not email.endswith(ROOM_DOMAINS)
+
+
+def _unique(people: Iterable[Person]) -> tuple[Person, ...]:
+    seen, out = set(), []
+    for p in people:
+        if p.key() and p.key() not in seen:
+            seen.add(p.key())
+            out.append(p)
+    return tuple(out)
+
+
+def recruiter(organizer: Person | None, interviewers: tuple[Person, ...]) -> Person | None:
+    """The HR contact gets the check-in (seed 000); else the organizer."""
+    for p in (organizer, *interviewers):
+        if p and (HR_HINT.search(p.email or "") or HR_HINT.search(p.name or "")):
+            return p
+    if organizer:
+        return organizer
+    return interviewers[0] if interviewers else None
+
+
+def domain_company(event: CalendarEvent, detector: Detector) -> str | None:
+    people = [event.organizer] + [a.person for a in event.attendees if is_person(a)]
+    for p in people:
+        if p is None or detector.is_me(p) or not p.email or "@" not in p.email:
+            continue
+        domain = p.email.rsplit("@", 1)[1].lower()
+        if domain in FREE_MAIL or domain.endswith(ROOM_DOMAINS):
+            continue
+        labels = domain.split(".")
+        name = labels[-2] if len(labels) >= 2 else labels[0]
+        return name[:1].upper() + name[1:]
+    return None
+
+
+def _strip_keywords(text: str, detector: Detector) -> str:
+    for p in detector.include:
+        text = p.sub(" ", text)
+    text = re.sub(r"\b(call|round|chat|meeting|loop|virtual|video|zoom|teams|\d+(st|nd|rd|th)?)\b",
+                  " ", text, flags=re.I)
+    return re.sub(r"\s+", " ", text).strip(" -–—:|/,")
+
+
+def company_and_role(
+    summary: str, event: CalendarEvent, detector: Detector
+) -> tuple[str, str | None]:
+    """Company and role from the usual summary shapes, else the organizer's domain."""
+    text = re.sub(r"\s+", " ", summary).strip()
+    role = None
+    m = re.search(r"\bfor (?:the |a |an )?(.+?) (?:role|position|job|opening)\b", text, re.I)
+    if m:
+        role = m.group(1).strip()
+        text = (text[: m.start()] + text[m.end():]).strip()
+    paren = re.search(r"\(([^()]+)\)", text)
+    if paren:
+        role = role or paren.group(1).strip()
+        text = (text[: paren.start()] + text[paren.end():]).strip()
+    names = {(a.person.name or "").casefold() for a in event.attendees}
+    company = None
+    m = re.search(r"\b(?:with|at|@)\s+(.+?)\s*(?:$|\s[-–—|/]\s|[–—|:,]|\bfor\b)", text, re.I)
+    if m and m.group(1).casefold() not in names:
+        company = m.group(1).strip()
+        before = _strip_keywords(text[: m.start()], detector)
+        if before and not role and not SEPARATORS.search(text[: m.start()]):
+            role = before
+    if company is None:
+        parts = [p.strip() for p in SEPARATORS.split(text) if p and p.strip()]
+        plain = [p for p in parts if not detector.is_interview_summary(p)
+                 and not any(x.search(p) for x in detector.include)]
+        keyed = [p for p in parts if p not in plain]
+        if plain:
+            company = plain[0]
+            if not role and len(plain) > 1:
+                role = plain[1]
+        if not role and keyed:
+            role = _strip_keywords(keyed[0], detector) or None
+    if company is None or company.casefold() in names:
+        company = domain_company(event, detector) or "Unknown employer"
+    company = company.strip(" -–—:|/,")
+    return company, (role or None)
+
+
+def company_key(name: str) -> str:
+    """Two spellings of one employer are one application ("Acme Corp" = "ACME")."""
+    key = CORP_SUFFIX.sub("", name.strip()).casefold()
+    return re.sub(r"[^\w]+", " ", key).strip()
+
+
+def read_tags(notes: str) -> tuple[tuple[str, str], ...]:
+    return tuple((m.group(1).lower(), m.group(2).strip()) for m in TAG.finditer(notes or ""))
+
+
+def read_instruction(notes: str, start_local: datetime, settings: Settings) -> Instruction | None:
+    """The employer's instruction, else their decision date, from the notes.
+
+    An instruction ("email me in one week", "OK to call if I don't hear by
+    Friday morning") is followed exactly (seed 001); a decision date gets a
+    check-in after it (seeds 000, 003, 004).
+    """
+    if not notes:
+        return None
+    sentences = [
+        s.strip()
+        for line in notes.splitlines()
+        if not line.lstrip().startswith("#")
+        for s in re.split(r"(?<=[.!?;])\s+", line)
+        if s.strip()
+    ]
+    found: list[Instruction] = []
+    for sentence in sentences:
+        explicit = bool(INSTRUCTION.search(sentence)) and not THEIR_ACTION.search(sentence)
+        if not explicit and not DECISION_WORD.search(sentence) and not (
+            CONTACT_VERB.search(sentence) and THEIR_ACTION.search(sentence)
+        ):
+            continue
+        day = sentence_date(sentence, start_local, settings, explicit)
+        if day is None or day < start_local.date():
+            continue
+        found.append(Instruction(on=day, explicit=explicit,
+                                 channel=channel_of(sentence) if explicit else None,
+                                 text=sentence))
+    explicit = [i for i in found if i.explicit]
+    return (explicit or found or [None])[0]
+
+
+def channel_of(sentence: str) -> str | None:
+    s = sentence.lower()
+    if re.search(r"\b(call|phone|ring|text)\b", s):
+        return "phone"
+    if re.search(r"\b(e-?mail|write)\b", s):
+        return "email"
+    return None
+
+
+MONTHS = (r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+
+
+def _next_day_of_month(base: date, day: int) -> date | None:
+    """"By the 12th": this month's 12th if still ahead, else next month's."""
+    year, month = base.year, base.month
+    for _ in range(3):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            candidate = None
+        if candidate and candidate >= base:
+            return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
+def sentence_date(
+    sentence: str, start_local: datetime, settings: Settings, explicit: bool
+) -> date | None:
+    base = start_local.date()
+    m = IN_N.search(sentence)
+    if m:
+        n = NUMBER_WORDS.get(m.group(1).lower()) or int(m.group(1))
+        unit = m.group(2).lower()
+        return base + timedelta(days=n * 7 if unit == "week" else n)
+    if NEXT_WEEK.search(sentence):
+        monday = base + timedelta(days=7 - base.weekday())
+        # "call me next week": from its Monday; "decision next week": by its Friday
+        return monday if explicit else monday + timedelta(days=4)
+    if THIS_WEEK.search(sentence):
+        return base + timedelta(days=max(0, 4 - base.weekday()))
+    m = DAY_OF_MONTH.search(sentence)
+    if m and not re.search(MONTHS, sentence, re.I):
+        return _next_day_of_month(base, int(m.group(1)))
+    from dateparser.search import search_dates  # slow import: only when notes need it
+
+    hits = search_dates(
+        sentence,
+        languages=list(settings.languages),
+        settings={
+            "RELATIVE_BASE": start_local.replace(tzinfo=None),
+            "PREFER_DATES_FROM": "future",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
+    for text, when in hits or ():
+        if DATEISH.search(text):
+            return when.date()
+    return None
+
+
+def infer_me(events: Iterable[CalendarEvent], settings: Settings) -> frozenset[str]:
+    """The candidate's address when nobody said it (--me, config, X-WR-CALNAME).
+
+    Whoever is invited to every interview is the candidate; failing that, the
+    one personal address among a company's attendees.
+    """
+    probe = Detector.build(settings, ())
+    interviews = [e for e in events if not e.all_day and probe.is_interview_summary(e.summary)]
+    if not interviews:
+        return frozenset()
+    counts: dict[str, int] = {}
+    for e in interviews:
+        for addr in {a.person.email for a in e.attendees if a.person.email and is_person(a)}:
+            counts[addr] = counts.get(addr, 0) + 1
+    if len(interviews) >= 2:
+        everywhere = {a for a, n in counts.items() if n == len(interviews)}
+        if len(everywhere) == 1:
+            return frozenset(everywhere)
+    found = set()
+    for e in interviews:
+        org = (e.organizer.email or "") if e.organizer else ""
+        if not org or org.rsplit("@", 1)[-1] in FREE_MAIL:
+            continue
+        personal = {a.person.email for a in e.attendees if a.person.email and is_person(a)
+                    and a.person.email.rsplit("@", 1)[-1] in FREE_MAIL}
+        if len(personal) == 1:
+            found |= personal
+    return frozenset(found)

@@ -1,0 +1,470 @@
+"""Read .ics exports into CalendarEvents, and write follow-ups as .ics.
+
+Reading is lenient per event (one broken event is skipped with a warning) and
+strict per file (a file that is not a calendar is an input error). Writing is
+atomic: an existing output is replaced whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from .config import Settings
+from .detect import Detector, infer_me
+from .model import Attendee, CalendarEvent, FollowUp, Person, SourceData
+
+OUR_UID = "@followup-cal"
+OUR_KIND = "X-FOLLOWUP-CAL-KIND"
+CALNAME = "Interview follow-ups"
+PRODID = "-//followup-cal//Interview follow-ups//EN"
+EMAIL = re.compile(r"^[^@\s:]+@[^@\s]+\.[^@\s]+$")
+
+
+class InputError(Exception):
+    """Input that cannot be read as a calendar: exit 2 with this one line."""
+
+
+@dataclass
+class Window:
+    """Interviews are looked for in [start, end]; busy times until busy_end."""
+
+    start: datetime
+    end: datetime
+    busy_end: datetime
+
+    @classmethod
+    def around(cls, now: datetime, settings: Settings) -> Window:
+        end = now + timedelta(days=settings.lookahead_days)
+        # check-ins land up to weeks after the last interview: know those days too
+        margin = settings.check_in_days + settings.max_inquiries * settings.inquiry_gap_days
+        margin += settings.move_on_days + settings.slot_search_days
+        return cls(now - timedelta(days=settings.lookback_days), end,
+                   end + timedelta(days=margin))
+
+
+@dataclass
+class Reading:
+    """Warnings and the calendar-level facts gathered while reading."""
+
+    warnings: list[str] = field(default_factory=list)
+    calnames: set[str] = field(default_factory=set)
+
+
+# -- decoding -------------------------------------------------------------------------
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252.
+
+    icalendar would replace undecodable bytes silently; a cp1252 export must
+    keep its accented names.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def read_text(path: str) -> str:
+    if path == "-":
+        return decode(sys.stdin.buffer.read())
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise InputError(f"{path}: is a directory, not an .ics file")
+        return decode(p.read_bytes())
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def parse_calendars(text: str, name: str):
+    """The VCALENDARs in `text`; the slot where a faster pre-filter goes."""
+    import icalendar
+
+    if "BEGIN:VCALENDAR" not in text[:65536].upper():
+        raise InputError(f"{name}: not an iCalendar file (no BEGIN:VCALENDAR)")
+    try:
+        cals = icalendar.Calendar.from_ical(text, multiple=True)
+    except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError...
+        raise InputError(f"{name}: not a readable calendar ({_short(exc)})") from None
+    cals = [c for c in cals if c.name == "VCALENDAR"]
+    if not cals:
+        raise InputError(f"{name}: no VCALENDAR in the file")
+    return cals
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+
+
+# -- zones --------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _iana() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _match_zone(tzinfo, year: int, preferred: str) -> str | None:
+    """An IANA zone with the same offsets all year (custom Outlook zone names)."""
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+    probes = [datetime(year, m, d, 12) for m in range(1, 13) for d in (1, 15)]
+    want = [tzinfo.utcoffset(p) for p in probes]
+    for name in (preferred, *sorted(set(WINDOWS_TO_OLSON.values()))):
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        if [zone.utcoffset(p) for p in probes] == want:
+            return name
+    return None
+
+
+def zone_name(value, preferred: str) -> str | None:
+    """The IANA name of an aware value's zone; None for UTC, floating or dates."""
+    from icalendar.timezone.tzid import tzids_from_tzinfo
+
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return None
+    for name in tzids_from_tzinfo(value.tzinfo):
+        if name == "UTC":
+            return None
+        if name in _iana():
+            return name
+    return _match_zone(value.tzinfo, value.year, preferred)
+
+
+# -- components ---------------------------------------------------------------------
+
+def _text(component, name: str) -> str:
+    value = component.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = value[0]
+    return str(value)
+
+
+def person(addr) -> Person | None:
+    if addr is None:
+        return None
+    params = getattr(addr, "params", {}) or {}
+    email = params.get("EMAIL") or str(addr)
+    email = re.sub(r"^mailto:", "", email.strip().strip('"'), flags=re.I)
+    if not EMAIL.match(email):
+        email = None
+    name = (params.get("CN") or "").strip().strip('"') or None
+    if email is None and name is None:
+        return None
+    return Person(name=name, email=email.lower() if email else None)
+
+
+def attendees(component) -> tuple[Attendee, ...]:
+    raw = component.get("ATTENDEE")
+    if raw is None:
+        return ()
+    out = []
+    for addr in raw if isinstance(raw, list) else [raw]:
+        p = person(addr)
+        if p is None:
+            continue
+        params = addr.params
+        out.append(Attendee(
+            person=p,
+            cutype=str(params.get("CUTYPE", "INDIVIDUAL")).upper(),
+            partstat=str(params.get("PARTSTAT", "NEEDS-ACTION")).upper(),
+            role=str(params.get("ROLE", "REQ-PARTICIPANT")).upper(),
+        ))
+    return tuple(out)
+
+
+def _broken(component) -> str | None:
+    """Why this VEVENT cannot be used, or None."""
+    bad = {name for name, _ in getattr(component, "errors", ())}
+    for key in ("DTSTART", "DTEND", "DURATION", "RRULE", "RECURRENCE-ID"):
+        if key in bad:
+            return f"bad {key}"
+    if "DTSTART" not in component:
+        return "no DTSTART"
+    try:
+        start, end = component.start, component.end
+        if isinstance(start, datetime) != isinstance(end, datetime):
+            return "DTSTART and DTEND of different types"
+        if end < start:
+            return "ends before it starts"
+    except Exception as exc:  # icalendar's InvalidCalendar, TypeError on mixed values
+        return _short(exc)
+    return None
+
+
+def _localise(component, tz: ZoneInfo, warn: Callable[[str], None]) -> None:
+    """Unknown TZIDs and floating times are read in the user's zone.
+
+    icalendar turns an unknown TZID into a floating time without a word; a
+    floating interview would otherwise shift by the machine's offset.
+    """
+    for key in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        prop = component.get(key)
+        if prop is None or not hasattr(prop, "dt"):
+            continue
+        value = prop.dt
+        if not isinstance(value, datetime) or value.tzinfo is not None:
+            continue
+        tzid = prop.params.get("TZID")
+        if tzid and key == "DTSTART":
+            warn(f"event {_text(component, 'UID') or '?'}: unknown time zone {tzid!r},"
+                 f" read in {tz.key}")
+        del component[key]
+        component.add(key, value.replace(tzinfo=tz))
+
+
+def _uid(component) -> str:
+    return _text(component, "UID").strip()
+
+
+def prepare(cal, settings: Settings, reading: Reading, source: str):
+    """Drop broken events (with a warning), fix zones; return (calendar, zones)."""
+    import x_wr_timezone
+
+    name = _text(cal, "X-WR-CALNAME").strip()
+    if EMAIL.match(name):
+        reading.calnames.add(name.lower())
+    if "X-WR-TIMEZONE" in cal:
+        # Google writes UTC and names the zone once: the event's "own" zone is
+        # then none (the candidate's), so record raw zones before converting.
+        zones = _raw_zones(cal, settings)
+        try:
+            cal = x_wr_timezone.to_standard(cal)
+        except Exception as exc:
+            reading.warnings.append(f"{source}: X-WR-TIMEZONE ignored ({_short(exc)})")
+    else:
+        zones = None
+    tz = ZoneInfo(settings.timezone)
+    keep = []
+    for component in cal.subcomponents:
+        if component.name == "VEVENT":
+            why = _broken(component)
+            if why:
+                uid = _uid(component) or "(no UID)"
+                reading.warnings.append(f"{source}: skipped event {uid}: {why}")
+                continue
+            if not _uid(component):
+                digest = hashlib.sha256(component.to_ical()).hexdigest()[:16]
+                component.add("UID", f"nouid-{digest}")
+            _localise(component, tz, reading.warnings.append)
+        keep.append(component)
+    cal.subcomponents[:] = keep
+    if zones is None:
+        zones = _raw_zones(cal, settings)
+    return cal, zones
+
+
+def _rid_key(component) -> str | None:
+    rid = component.get("RECURRENCE-ID")
+    if rid is None:
+        return None
+    value = rid.dt
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    return value.isoformat()
+
+
+def _raw_zones(cal, settings: Settings) -> dict:
+    zones = {}
+    for component in cal.walk("VEVENT"):
+        prop = component.get("DTSTART")
+        if prop is None or not hasattr(prop, "dt"):
+            continue
+        zones[(_uid(component), _rid_key(component))] = zone_name(prop.dt, settings.timezone)
+    return zones
+
+
+def _recurring_uids(cal) -> set[str]:
+    return {
+        _uid(c) for c in cal.walk("VEVENT")
+        if "RRULE" in c or "RDATE" in c or "RECURRENCE-ID" in c
+    }
+
+
+def occurrences(cal, window: Window, reading: Reading, source: str) -> Iterator:
+    import recurring_ical_events
+
+    try:
+        yield from recurring_ical_events.of(cal, skip_bad_series=True).between(
+            window.start, window.busy_end)
+        return
+    except Exception as exc:
+        reading.warnings.append(f"{source}: recurrence expansion failed ({_short(exc)});"
+                                " reading events one series at a time")
+    import icalendar
+
+    groups: dict[str, list] = {}
+    for c in cal.subcomponents:
+        if c.name == "VEVENT":
+            groups.setdefault(_uid(c), []).append(c)
+    zones = [c for c in cal.subcomponents if c.name == "VTIMEZONE"]
+    for uid, comps in groups.items():
+        one = icalendar.Calendar()
+        one.subcomponents.extend([*zones, *comps])
+        try:
+            yield from recurring_ical_events.of(one, skip_bad_series=True).between(
+                window.start, window.busy_end)
+        except Exception as exc:
+            reading.warnings.append(f"{source}: skipped event {uid}: {_short(exc)}")
+
+
+def to_events(cal, zones: dict, window: Window, reading: Reading,
+              source: str) -> Iterator[CalendarEvent]:
+    recurring = _recurring_uids(cal)
+    for occ in occurrences(cal, window, reading, source):
+        uid = _uid(occ)
+        try:
+            start, end = occ.start, occ.end
+        except Exception as exc:
+            reading.warnings.append(f"{source}: skipped event {uid}: {_short(exc)}")
+            continue
+        rid = _rid_key(occ) if uid in recurring else None
+        tzid = zones.get((uid, rid), zones.get((uid, None)))
+        yield CalendarEvent(
+            uid=uid,
+            recurrence_id=rid,
+            summary=re.sub(r"\s+", " ", _text(occ, "SUMMARY")).strip(),
+            description=_text(occ, "DESCRIPTION"),
+            start=start,
+            end=end,
+            tzid=tzid,
+            status=_text(occ, "STATUS").upper() or "CONFIRMED",
+            transparent=_text(occ, "TRANSP").upper() == "TRANSPARENT"
+            or (not isinstance(start, datetime) and _text(occ, "TRANSP").upper() != "OPAQUE"),
+            organizer=person(occ.get("ORGANIZER")),
+            attendees=attendees(occ),
+            ours=uid.endswith(OUR_UID) or OUR_KIND in occ,
+            source=source,
+        )
+
+
+def read_events(paths: Iterable[str], settings: Settings, now: datetime,
+                reading: Reading) -> list[CalendarEvent]:
+    window = Window.around(now, settings)
+    events: list[CalendarEvent] = []
+    for path in paths:
+        text = read_text(path)
+        for cal in parse_calendars(text, path):
+            cal, zones = prepare(cal, settings, reading, path)
+            events.extend(to_events(cal, zones, window, reading, path))
+    return events
+
+
+def read_sources(paths: Iterable[str], settings: Settings, now: datetime) -> SourceData:
+    """Interviews in the window and the busy times around them, from .ics files."""
+    reading = Reading()
+    events = read_events(paths, settings, now, reading)
+    window = Window.around(now, settings)
+    me = set(settings.me) | reading.calnames
+    if not me:
+        me = infer_me(events, settings)
+        if me:
+            reading.warnings.append(
+                f"assuming you are {', '.join(sorted(me))}; pass --me to say so")
+    detector = Detector.build(settings, me)
+    interviews, busy = [], []
+    tz = ZoneInfo(settings.timezone)
+    for ev in events:
+        b = detector.busy(ev, tz)
+        if b is not None:
+            busy.append(b)
+        if ev.all_day or not (window.start <= ev.start <= window.end):
+            continue
+        iv = detector.interview(ev)
+        if iv is not None:
+            interviews.append(iv)
+    interviews.sort(key=lambda iv: (iv.start, iv.identity))
+    unique = list({iv.identity: iv for iv in interviews}.values())
+    return SourceData(tuple(unique), tuple(busy), frozenset(me), tuple(reading.warnings))
+
+
+# -- writing ------------------------------------------------------------------------
+
+def _utc(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc)
+
+
+def to_ical(followups: Iterable[FollowUp], settings: Settings, now: datetime) -> bytes:
+    """RFC 5545, METHOD:PUBLISH, no ATTENDEE (an import would send invitations)."""
+    from icalendar import Alarm, Calendar, Event
+
+    cal = Calendar.new(prodid=PRODID, method="PUBLISH")
+    cal.add("X-WR-CALNAME", CALNAME)
+    cal.add("CALSCALE", "GREGORIAN")
+    stamp = _utc(now).replace(microsecond=0)
+    for f in followups:
+        ev = Event.new(uid=f.uid, start=_utc(f.start), end=_utc(f.end), summary=f.summary,
+                       stamp=stamp)
+        ev.add("DESCRIPTION", f.description)
+        ev.add("SEQUENCE", 0)
+        ev.add("CATEGORIES", ["Interview follow-up", f.kind.replace("_", " ")])
+        ev.add("RELATED-TO", f.interview_uid)
+        ev.add("TRANSP", "OPAQUE" if f.busy else "TRANSPARENT")
+        ev.add("CLASS", "PRIVATE")
+        ev.add(OUR_KIND, f.kind)
+        if f.recipient and f.recipient.email:
+            ev.add("URL", f"mailto:{f.recipient.email}", parameters={"VALUE": "URI"})
+        alarm = Alarm()
+        alarm.add("ACTION", "DISPLAY")
+        alarm.add("DESCRIPTION", f.summary)
+        alarm.add("TRIGGER", timedelta(minutes=-settings.reminder_minutes))
+        ev.add_component(alarm)
+        cal.add_component(ev)
+    return cal.to_ical()
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Temporary file in the same folder, then rename: never half-written."""
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{path}: is a directory")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{path}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

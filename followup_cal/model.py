@@ -1,0 +1,179 @@
+"""The data that flows from sources through the planner to sinks.
+
+Everything is frozen: the planner must be able to trust that nothing it was
+given changes under it, and equal inputs must give equal plans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+KINDS = ("prep", "thank_you_email", "thank_you_note", "check_in", "move_on")
+CHANNELS = ("email", "mail", "phone")
+OUTCOMES = ("offer", "rejected", "withdrawn", "heard-back")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str | None
+    email: str | None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email or "the interviewer"
+
+    def key(self) -> str:
+        """What makes two people the same recipient (address first: names vary)."""
+        return (self.email or self.name or "").strip().lower()
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """What the employer said about following up, read from the notes.
+
+    `explicit` is True for an instruction to contact them ("email me in one
+    week"): that channel, that day, nothing before it. Otherwise `on` is the
+    date they expect to decide, and the check-in goes after it.
+    """
+
+    on: date
+    explicit: bool
+    channel: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Interview:
+    uid: str
+    recurrence_id: str | None
+    summary: str
+    company: str
+    role: str | None
+    start: datetime
+    end: datetime
+    employer_tz: str
+    interviewers: tuple[Person, ...]
+    recruiter: Person | None
+    instruction: Instruction | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    source: str = ""
+
+    @property
+    def identity(self) -> str:
+        """Stable across runs: one occurrence of one calendar event."""
+        return f"{self.uid}#{self.recurrence_id}" if self.recurrence_id else self.uid
+
+
+@dataclass(frozen=True)
+class Busy:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Contact:
+    """An inquiry the user made outside the plan (`contacted`, or a tag)."""
+
+    company: str
+    at: datetime
+    via: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    company: str
+    kind: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class History:
+    """What already happened, as far as the planner needs to know."""
+
+    contacts: tuple[Contact, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    uid: str
+    key: str  # the identity the uid is a hash of: (interview, kind, recipient, ordinal)
+    kind: str
+    channel: str | None
+    company: str
+    role: str | None
+    interview_uid: str
+    interview_identity: str
+    recipient: Person | None
+    start: datetime
+    end: datetime
+    timezone: str
+    summary: str
+    description: str
+    busy: bool = False
+
+    def as_json(self, user_tz) -> dict:
+        return {
+            "uid": self.uid,
+            "kind": self.kind,
+            "channel": self.channel,
+            "company": self.company,
+            "role": self.role,
+            "interview_uid": self.interview_uid,
+            "recipient": (
+                {"name": self.recipient.name, "email": self.recipient.email}
+                if self.recipient
+                else None
+            ),
+            "start": self.start.astimezone(user_tz).isoformat(),
+            "end": self.end.astimezone(user_tz).isoformat(),
+            "timezone": self.timezone,
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """What a source hands to the planner."""
+
+    interviews: tuple[Interview, ...]
+    busy: tuple[Busy, ...]
+    me: frozenset[str]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attendee:
+    person: Person
+    cutype: str = "INDIVIDUAL"  # ROOM and RESOURCE are not interviewers
+    partstat: str = "NEEDS-ACTION"
+    role: str = "REQ-PARTICIPANT"
+    is_self: bool = False  # Google marks the user's own entry
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One occurrence of a calendar event, whatever calendar it came from.
+
+    Sources (.ics, Google) produce these; the event parser only reads them, so
+    the rules of what counts as an interview exist once.
+    """
+
+    uid: str
+    recurrence_id: str | None
+    summary: str
+    description: str
+    start: datetime | date
+    end: datetime | date
+    tzid: str | None  # the IANA zone the event was written in, None for UTC/floating
+    status: str = "CONFIRMED"
+    transparent: bool = False
+    organizer: Person | None = None
+    attendees: tuple[Attendee, ...] = ()
+    ours: bool = False  # one of our own follow-ups
+    source: str = ""
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)

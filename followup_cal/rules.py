@@ -1,0 +1,249 @@
+"""The planner: interviews and what already happened in, follow-ups out.
+
+Pure: no clock, no files, no network. Every number comes from `Settings`;
+every rule cites the seed it comes from (shared/seeds/).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from . import texts
+from .config import Settings
+from .detect import company_key
+from .model import Busy, Contact, FollowUp, History, Interview, Outcome, Person
+from .slots import Calendar
+
+FINAL = ("offer", "rejected", "withdrawn")
+UID_DOMAIN = "followup-cal"
+
+
+def follow_up_key(iv: Interview, kind: str, recipient: Person | None, ordinal: int = 0) -> str:
+    who = recipient.key() if recipient else ""
+    return "\x1f".join((iv.identity, kind, who, str(ordinal)))
+
+
+def key_digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8")).digest()
+
+
+def uid_for(key: str) -> str:
+    """Deterministic, never the interview's own UID (re-import updates, not duplicates)."""
+    return f"{key_digest(key).hex()[:32]}@{UID_DOMAIN}"
+
+
+def _ceil_minute(t: datetime) -> datetime:
+    floor = t.replace(second=0, microsecond=0)
+    return floor if floor == t else floor + timedelta(minutes=1)
+
+
+class _Planner:
+    def __init__(self, settings: Settings, busy: Sequence[Busy], now: datetime):
+        self.s = settings
+        self.now = now
+        self.user_zone = settings.timezone
+        self.cal = Calendar(settings, busy)
+
+    def make(self, iv: Interview, kind: str, channel: str | None, who: Person | None,
+             start: datetime, minutes: int, zone: str, ordinal: int = 0) -> FollowUp:
+        key = follow_up_key(iv, kind, who, ordinal)
+        return FollowUp(
+            uid=uid_for(key), key=key, kind=kind, channel=channel, company=iv.company,
+            role=iv.role, interview_uid=iv.uid, interview_identity=iv.identity,
+            recipient=who, start=start, end=start + timedelta(minutes=minutes),
+            timezone=zone, summary=texts.summary(kind, channel, iv, who),
+            description=texts.description(kind, channel, iv, who, ordinal),
+            busy=channel == "phone",
+        )
+
+    def in_window(self, start: datetime, deadline: datetime, zone: str) -> datetime | None:
+        """`start`, or the first business-day moment after it that is not past.
+
+        None when that is later than `deadline`: a thank-you three days late is
+        worse than none (DESIGN.md guards).
+        """
+        tz = ZoneInfo(zone)
+        start = max(start, _ceil_minute(self.now))
+        local = start.astimezone(tz)
+        if not self.cal.is_business_day(local.date()):
+            day = self.cal.next_business_day(local.date())
+            start = max(self.cal.at(day, self.s.workday_start, zone), start)
+        return start if start <= deadline else None
+
+    # -- per interview: prep, thank-you email, thank-you note ---------------------
+
+    def prep(self, iv: Interview) -> list[FollowUp]:
+        """Before an upcoming interview: ask about timing, cards, resume (000-004)."""
+        start = iv.start - timedelta(minutes=self.s.prep_minutes_before)
+        if start < self.now:
+            return []
+        minutes = min(self.s.prep_minutes, self.s.prep_minutes_before) or self.s.prep_minutes
+        return [self.make(iv, "prep", None, None, start, minutes, self.user_zone)]
+
+    def recipients(self, iv: Interview) -> tuple[Person | None, ...]:
+        # A panel gets one each; with nobody known, one reminder still helps (002).
+        return iv.interviewers or (None,)
+
+    def thank_you_emails(self, iv: Interview) -> list[FollowUp]:
+        """Same day, about an hour after the end, never past 24 h (000, 002, 004)."""
+        s = self.s
+        start = iv.end + timedelta(minutes=s.thank_you_email_delay_minutes)
+        deadline = iv.end + timedelta(hours=s.thank_you_email_deadline_hours)
+        at = self.in_window(start, deadline, self.user_zone)
+        if at is None:
+            return []
+        return [self.make(iv, "thank_you_email", "email", who, at, s.task_minutes,
+                          self.user_zone) for who in self.recipients(iv)]
+
+    def thank_you_notes(self, iv: Interview) -> list[FollowUp]:
+        """Mailed the next business morning; within 48 h, on a business day (001, 002)."""
+        s, zone = self.s, self.user_zone
+        deadline = iv.end + timedelta(hours=s.thank_you_note_deadline_hours)
+        end_day = iv.end.astimezone(ZoneInfo(zone)).date()
+        start = self.cal.at(self.cal.business_day_after(end_day), s.thank_you_note_time, zone)
+        if start > deadline:  # e.g. a Friday interview: mail it the same evening
+            start = iv.end + timedelta(minutes=s.thank_you_note_delay_minutes)
+        at = self.in_window(start, deadline, zone)
+        if at is None:
+            return []
+        return [self.make(iv, "thank_you_note", "mail", who, at, s.task_minutes, zone)
+                for who in self.recipients(iv)]
+
+    # -- per application: inquiries and the stop ------------------------------------
+
+    def inquiries(self, ivs: list[Interview], made: list[Contact]) -> list[FollowUp]:
+        """Check-ins after the latest round, spaced and capped, then move on.
+
+        First: the employer's instruction exactly (001); else the business day
+        after their decision date (000, 004); else a week later (001, 003).
+        Then at most one inquiry per `inquiry_gap_days`, `max_inquiries` in all
+        (000, 001, 003), and a `move_on` after the last one (001).
+        """
+        s = self.s
+        anchor = ivs[-1]
+        zone = anchor.employer_tz
+        tz = ZoneInfo(zone)
+        instruction = next(
+            (iv.instruction for iv in reversed(ivs)
+             if iv.instruction and iv.instruction.on >= anchor.start.astimezone(tz).date()),
+            None,
+        )
+        channel = s.check_in_channel
+        if instruction and instruction.explicit:
+            day = self.cal.next_business_day(instruction.on)
+            channel = instruction.channel or channel
+        elif instruction:
+            day = self.cal.business_day_after(instruction.on)
+        else:
+            end_day = anchor.end.astimezone(tz).date()
+            day = self.cal.next_business_day(end_day + timedelta(days=s.check_in_days))
+        gap = timedelta(days=s.inquiry_gap_days)
+        times = sorted(c.at for c in made)
+        last = times[-1] if times else None
+        count = len(times)
+        out: list[FollowUp] = []
+        recruiter = anchor.recruiter
+        while count < s.max_inquiries:
+            not_before = max(self.now, anchor.end, last + gap if last else self.now)
+            start_day = max(day, not_before.astimezone(tz).date())
+            minutes = s.call_minutes if channel == "phone" else s.task_minutes
+            at = self.cal.mid_morning(start_day, zone, not_before, minutes)
+            if at is None:
+                return out
+            count += 1
+            out.append(self.make(anchor, "check_in", channel, recruiter, at, minutes, zone,
+                                 ordinal=count))
+            last = at
+            day = (at + gap).astimezone(tz).date()
+            channel = s.check_in_channel  # further inquiries: e-mail, less intrusive (001)
+        if last is not None:
+            after = max(last + timedelta(days=s.move_on_days), self.now)
+            day = self.cal.next_business_day(after.astimezone(ZoneInfo(self.user_zone)).date())
+            at = self.cal.at(day, s.workday_start, self.user_zone)
+            if at < after:
+                at = self.cal.at(self.cal.business_day_after(day), s.workday_start,
+                                 self.user_zone)
+            out.append(self.make(anchor, "move_on", None, None, at, s.task_minutes,
+                                 self.user_zone))
+        return out
+
+
+def tag_history(interviews: Iterable[Interview], settings: Settings) -> History:
+    """`#rejected`-style lines in an interview's notes act like the commands."""
+    contacts, outcomes = [], []
+    for iv in interviews:
+        for tag, rest in iv.tags:
+            if tag == "contacted":
+                contact = _tag_contact(iv, rest, settings)
+                if contact:
+                    contacts.append(contact)
+            else:
+                outcomes.append(Outcome(iv.company, tag, iv.end))
+    return History(tuple(contacts), tuple(outcomes))
+
+
+def _tag_contact(iv: Interview, rest: str, settings: Settings) -> Contact | None:
+    m = re.match(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2}))?\s*(email|phone|mail)?", rest)
+    if not m:
+        return None
+    day = datetime.fromisoformat(m.group(1)).date()
+    clock = datetime.strptime(m.group(2), "%H:%M").time() if m.group(2) else settings.workday_start
+    at = datetime.combine(day, clock, ZoneInfo(iv.employer_tz))
+    return Contact(iv.company, at, m.group(3) or settings.check_in_channel)
+
+
+def plan(
+    interviews: Iterable[Interview],
+    history: History,
+    busy: Sequence[Busy],
+    settings: Settings,
+    now: datetime,
+) -> list[FollowUp]:
+    """Every follow-up still to do, in time order."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    interviews = list(interviews)
+    tags = tag_history(interviews, settings)
+    contacts = (*history.contacts, *tags.contacts)
+    outcomes = (*history.outcomes, *tags.outcomes)
+    p = _Planner(settings, busy, now)
+
+    apps: dict[str, list[Interview]] = defaultdict(list)
+    for iv in interviews:
+        apps[company_key(iv.company)].append(iv)
+
+    out: list[FollowUp] = []
+    for key, ivs in apps.items():
+        ivs.sort(key=lambda iv: (iv.start, iv.identity))
+        mine = [o for o in outcomes if company_key(o.company) == key]
+        stop = _stop(mine)
+        for iv in ivs:
+            items = [*p.prep(iv), *p.thank_you_emails(iv), *p.thank_you_notes(iv)]
+            out.extend(f for f in items if stop is None or f.start < stop)
+        anchor = ivs[-1]
+        heard = [o.at for o in mine if o.kind == "heard-back" and o.at >= anchor.start]
+        if heard:
+            continue  # they got back in touch: pending inquiries dropped
+        since = max((o.at for o in mine if o.kind == "heard-back"), default=None)
+        made = [c for c in contacts if company_key(c.company) == key
+                and (since is None or c.at > since)]
+        out.extend(f for f in p.inquiries(ivs, made) if stop is None or f.start < stop)
+
+    seen: set[str] = set()
+    unique = []
+    for f in sorted(out, key=lambda f: (f.start, f.company, f.kind,
+                                        f.recipient.label if f.recipient else "", f.uid)):
+        if f.uid not in seen and f.start >= now:
+            seen.add(f.uid)
+            unique.append(f)
+    return unique
+
+
+def _stop(outcomes: list[Outcome]) -> datetime | None:
+    """Nothing after an offer, a rejection or a withdrawal (DESIGN.md guards)."""
+    return min((o.at for o in outcomes if o.kind in FINAL), default=None)
