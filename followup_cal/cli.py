@@ -185,6 +185,12 @@ def print_table(items, settings) -> None:
         console.print()
 
 
+# Commands that keep state live in their own module (imported here, light at import).
+from . import cli_state  # noqa: E402
+
+cli_state.register(cli)
+
+
 def main() -> None:
     cli(prog_name=NAME)
 

@@ -409,9 +409,9 @@ def to_ical(followups: Iterable[FollowUp], settings: Settings, now: datetime) ->
     """RFC 5545, METHOD:PUBLISH, no ATTENDEE (an import would send invitations)."""
     from icalendar import Alarm, Calendar, Event
 
-    cal = Calendar.new(prodid=PRODID, method="PUBLISH")
+    cal = Calendar.new(prodid=PRODID, method="PUBLISH", calscale="GREGORIAN")
+    del cal["UID"]  # a random one each run: same input must give the same bytes
     cal.add("X-WR-CALNAME", CALNAME)
-    cal.add("CALSCALE", "GREGORIAN")
     stamp = _utc(now).replace(microsecond=0)
     for f in followups:
         ev = Event.new(uid=f.uid, start=_utc(f.start), end=_utc(f.end), summary=f.summary,
