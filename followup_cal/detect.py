@@ -312,6 +312,75 @@ def _next_day_of_month(base: date, day: int) -> date | None:
     return None
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+QUICK = re.compile(
+    r"\b(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|"
+    r"thu|thur|thurs|fri)\b"
+    r"|\b(?P<m1>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
+    r"(?P<d1>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>\d{4}))?"
+    r"|\b(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    r"(?P<m2>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?:,?\s+(?P<y2>\d{4}))?"
+    r"|\b(?P<iso>\d{4}-\d{2}-\d{2})\b"
+    r"|\b(?P<mm>\d{1,2})/(?P<dd>\d{1,2})(?:/(?P<yy>\d{2,4}))?\b"
+    r"|\b(?P<tomorrow>tomorrow)\b",
+    re.I,
+)
+
+
+STALE_DAYS = 90  # "by March 1" noted on March 3 is a stale date, not next year's
+
+
+def _future(base: date, month: int, day: int, year: int | None) -> date | None:
+    """A month and day on or after `base` (dates in notes point forward).
+
+    A date a few weeks before the interview is kept as it is (and then
+    ignored as stale) rather than pushed a year ahead, as dateparser would.
+    """
+    try:
+        if year:
+            return date(year, month, day)
+        found = date(base.year, month, day)
+        if found >= base or (base - found).days <= STALE_DAYS:
+            return found
+        return date(base.year + 1, month, day)
+    except ValueError:
+        return None
+
+
+def _quick_date(sentence: str, base: date) -> date | None:
+    """The date shapes notes use, without dateparser's start-up cost.
+
+    Same answers as dateparser with PREFER_DATES_FROM=future: a weekday is
+    the next one after the interview's day ("by Friday" on a Friday is next
+    week's), a month and day without a year is the next one.
+    """
+    found = list(QUICK.finditer(sentence))
+    if not found:
+        return None
+    # "by Tuesday, March 10": the calendar date is the more precise one
+    m = next((f for f in found if not f.group("wd")), found[0])
+    g = m.groupdict()
+    if g["wd"]:
+        ahead = (WEEKDAYS.index(g["wd"].lower()[:3]) - base.weekday()) % 7 or 7
+        return base + timedelta(days=ahead)
+    if g["m1"] or g["m2"]:
+        month = MONTH_NAMES.index((g["m1"] or g["m2"]).lower()[:3]) + 1
+        year = g["y1"] or g["y2"]
+        return _future(base, month, int(g["d1"] or g["d2"]), int(year) if year else None)
+    if g["iso"]:
+        try:
+            return date.fromisoformat(g["iso"])
+        except ValueError:
+            return None
+    if g["mm"]:
+        year = int(g["yy"]) if g["yy"] else None
+        if year is not None and year < 100:
+            year += 2000
+        return _future(base, int(g["mm"]), int(g["dd"]), year)
+    return base + timedelta(days=1)
+
+
 def sentence_date(
     sentence: str, start_local: datetime, settings: Settings, explicit: bool
 ) -> date | None:
@@ -330,7 +399,11 @@ def sentence_date(
     m = DAY_OF_MONTH.search(sentence)
     if m and not re.search(MONTHS, sentence, re.I):
         return _next_day_of_month(base, int(m.group(1)))
-    from dateparser.search import search_dates  # slow import: only when notes need it
+    if tuple(settings.languages) == ("en",):
+        quick = _quick_date(sentence, base)
+        if quick is not None:
+            return quick
+    from dateparser.search import search_dates  # ~0.6 s to load: only when needed
 
     hits = search_dates(
         sentence,
