@@ -175,3 +175,41 @@ def test_module_entry_point_and_version():
 def test_debug_shows_traceback(tmp_path):
     r = cli("plan", "--debug", "--ics", "/nonexistent.ics", "--now", NOW)
     assert r.code == 2 and "Traceback" in r.err
+
+
+def test_caldav_server_accepts_the_file_whole(tmp_path):
+    """Radicale (a real CalDAV server, driven in-process through WSGI) takes every event."""
+    import io
+
+    radicale = pytest.importorskip("radicale")
+    from radicale import config
+
+    _, out = export(tmp_path, GOOGLE)
+    body = out.read_bytes()
+    conf = config.load()
+    conf.update({"auth": {"type": "none"}, "rights": {"type": "owner_only"},
+                 "storage": {"filesystem_folder": str(tmp_path / "radicale")}}, "test",
+                privileged=True)
+    app = radicale.Application(conf)
+
+    def request(method: str, path: str, data: bytes = b"") -> tuple[str, bytes]:
+        environ = {
+            "REQUEST_METHOD": method, "PATH_INFO": path, "SCRIPT_NAME": "",
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "5232", "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data)),
+            "CONTENT_TYPE": "text/calendar", "wsgi.url_scheme": "http",
+            "wsgi.errors": io.StringIO(),
+            "REMOTE_ADDR": "127.0.0.1", "HTTP_AUTHORIZATION": "Basic c2FtOnNhbQ==",  # sam:sam
+        }
+        status = []
+        answer = b"".join(app(environ, lambda s, h: status.append(s)))
+        return status[0], answer
+
+    assert request("MKCALENDAR", "/sam/followups/")[0].startswith("201")
+    assert request("PUT", "/sam/followups/", body)[0].startswith("201")
+    status, stored = request("GET", "/sam/followups/")
+    assert status.startswith("200")
+    stored_cal = icalendar.Calendar.from_ical(stored)
+    assert {str(e["UID"]) for e in stored_cal.walk("VEVENT")} == {
+        p["uid"] for p in plan_json(GOOGLE, now=NOW)
+    }
