@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .config import Settings
-from .model import Attendee, Busy, CalendarEvent, Instruction, Interview, Person
+from .model import Attendee, Busy, CalendarEvent, Instruction, Interview, Person, SourceData
 
 FREE_MAIL = frozenset(
     {
@@ -448,3 +448,58 @@ def infer_me(events: Iterable[CalendarEvent], settings: Settings) -> frozenset[s
         if len(personal) == 1:
             found |= personal
     return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Interviews are looked for in [start, end]; busy times until busy_end."""
+
+    start: datetime
+    end: datetime
+    busy_end: datetime
+
+    @classmethod
+    def around(cls, now: datetime, settings: Settings) -> Window:
+        end = now + timedelta(days=settings.lookahead_days)
+        # check-ins land up to weeks after the last interview: know those days too
+        margin = settings.check_in_days + settings.max_inquiries * settings.inquiry_gap_days
+        margin += settings.move_on_days + settings.slot_search_days
+        return cls(now - timedelta(days=settings.lookback_days), end,
+                   end + timedelta(days=margin))
+
+
+def collect(
+    events: Iterable[CalendarEvent],
+    settings: Settings,
+    now: datetime,
+    known_me: Iterable[str] = (),
+    warnings: Iterable[str] = (),
+) -> SourceData:
+    """Interviews in the window and busy times, from any source's events.
+
+    `known_me` adds addresses the source knows are the user's (a Google
+    export's X-WR-CALNAME, the signed-in account).
+    """
+    events = list(events)
+    warnings = list(warnings)
+    window = Window.around(now, settings)
+    me = set(settings.me) | {a.lower() for a in known_me}
+    if not me:
+        me = set(infer_me(events, settings))
+        if me:
+            warnings.append(f"assuming you are {', '.join(sorted(me))}; pass --me to say so")
+    detector = Detector.build(settings, me)
+    tz = ZoneInfo(settings.timezone)
+    interviews: dict[str, Interview] = {}
+    busy = []
+    for ev in events:
+        b = detector.busy(ev, tz)
+        if b is not None:
+            busy.append(b)
+        if ev.all_day or not (window.start <= ev.start <= window.end):
+            continue
+        iv = detector.interview(ev)
+        if iv is not None:
+            interviews.setdefault(iv.identity, iv)
+    ordered = sorted(interviews.values(), key=lambda iv: (iv.start, iv.identity))
+    return SourceData(tuple(ordered), tuple(busy), frozenset(me), tuple(warnings))

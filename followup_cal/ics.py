@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .config import Settings
-from .detect import Detector, infer_me
+from .detect import Window, collect
 from .model import Attendee, CalendarEvent, FollowUp, Person, SourceData
 
 OUR_UID = "@followup-cal"
@@ -33,24 +33,6 @@ EMAIL = re.compile(r"^[^@\s:]+@[^@\s]+\.[^@\s]+$")
 
 class InputError(Exception):
     """Input that cannot be read as a calendar: exit 2 with this one line."""
-
-
-@dataclass
-class Window:
-    """Interviews are looked for in [start, end]; busy times until busy_end."""
-
-    start: datetime
-    end: datetime
-    busy_end: datetime
-
-    @classmethod
-    def around(cls, now: datetime, settings: Settings) -> Window:
-        end = now + timedelta(days=settings.lookahead_days)
-        # check-ins land up to weeks after the last interview: know those days too
-        margin = settings.check_in_days + settings.max_inquiries * settings.inquiry_gap_days
-        margin += settings.move_on_days + settings.slot_search_days
-        return cls(now - timedelta(days=settings.lookback_days), end,
-                   end + timedelta(days=margin))
 
 
 @dataclass
@@ -375,28 +357,7 @@ def read_sources(paths: Iterable[str], settings: Settings, now: datetime) -> Sou
     """Interviews in the window and the busy times around them, from .ics files."""
     reading = Reading()
     events = read_events(paths, settings, now, reading)
-    window = Window.around(now, settings)
-    me = set(settings.me) | reading.calnames
-    if not me:
-        me = infer_me(events, settings)
-        if me:
-            reading.warnings.append(
-                f"assuming you are {', '.join(sorted(me))}; pass --me to say so")
-    detector = Detector.build(settings, me)
-    interviews, busy = [], []
-    tz = ZoneInfo(settings.timezone)
-    for ev in events:
-        b = detector.busy(ev, tz)
-        if b is not None:
-            busy.append(b)
-        if ev.all_day or not (window.start <= ev.start <= window.end):
-            continue
-        iv = detector.interview(ev)
-        if iv is not None:
-            interviews.append(iv)
-    interviews.sort(key=lambda iv: (iv.start, iv.identity))
-    unique = list({iv.identity: iv for iv in interviews}.values())
-    return SourceData(tuple(unique), tuple(busy), frozenset(me), tuple(reading.warnings))
+    return collect(events, settings, now, reading.calnames, reading.warnings)
 
 
 # -- writing ------------------------------------------------------------------------
