@@ -119,8 +119,10 @@ class Detector:
             if is_person(a) and not self.is_me(a) and a.partstat.upper() != "DECLINED"
             and a.role.upper() != "NON-PARTICIPANT"
         )
-        interviewers = _unique(interviewers)
         organizer = event.organizer if not self.is_me(event.organizer) else None
+        if not interviewers and organizer:
+            interviewers = (organizer,)  # a recruiter's own phone screen: they are it
+        interviewers = _unique(interviewers)
         company, role = company_and_role(event.summary, event, self)
         tzid = self.settings.company_timezone(company) or event.tzid or self.settings.timezone
         start_local = event.start.astimezone(ZoneInfo(tzid))

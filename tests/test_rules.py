@@ -258,3 +258,15 @@ def test_moved_interview_keeps_identities_and_moves_follow_ups():
 def test_naive_now_is_refused():
     with pytest.raises(ValueError):
         plan([], History(), (), S, datetime(2026, 3, 3))
+
+
+def test_organizer_only_call_thanks_the_organizer_and_checks_in_in_her_zone():
+    """A recruiter's own call (no attendees): she gets the thank-you and the check-in."""
+    from conftest import plan_json
+
+    items = plan_json("event_organizer_only_phone_screen.ics", now="2026-03-05T08:00")
+    thanks = [p for p in items if p["kind"] == "thank_you_email"]
+    assert [t["recipient"]["email"] for t in thanks] == ["pepper.potts@starkindustries.com"]
+    first = next(p for p in items if p["kind"] == "check_in")
+    assert first["timezone"] == "America/Denver"
+    assert first["start"] == "2026-03-23T12:00:00-04:00"  # 10:00 in Denver
