@@ -94,9 +94,14 @@ def prepare(ctx: click.Context, timezone: str | None, me: tuple[str, ...], now: 
     return settings, parse_now(now, settings.timezone)
 
 
-def build_plan(paths: tuple[str, ...], settings, now):
+def build_plan(paths: tuple[str, ...], settings, now, sink=None):
+    """Plan with what the ledger knows, then remember what was seen and planned.
+
+    `sink(ledger, items)` writes the plan somewhere and records that it did, in
+    the same transaction: one command, one transaction (issue 4).
+    """
     from .ics import read_sources
-    from .model import History
+    from .ledger import Ledger
     from .rules import plan
 
     if not paths:
@@ -104,7 +109,13 @@ def build_plan(paths: tuple[str, ...], settings, now):
     data = read_sources(paths, settings, now)
     for warning in data.warnings:
         _err(f"warning: {warning}")
-    return plan(data.interviews, History(), data.busy, settings, now)
+    with Ledger.open() as ledger, ledger.transaction():
+        history = ledger.history(data.interviews, settings, now)
+        items = plan(data.interviews, history, data.busy, settings, now)
+        ledger.remember(data.interviews, items, settings, now)
+        if sink is not None:
+            sink(ledger, items)
+    return items
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,11 +161,19 @@ def plan_cmd(ctx, paths, as_json, now, timezone, me, debug):
 @handled
 def export_cmd(ctx, files, paths, output, now, timezone, me, debug):
     """Write the follow-ups as an .ics file to import into any calendar app."""
+    from pathlib import Path
+
     from .ics import to_ical, write_atomic
 
     settings, now = prepare(ctx, timezone, me, now, debug)
-    items = build_plan(tuple(files) + tuple(paths), settings, now)
-    write_atomic(output, to_ical(items, settings, now))
+    # stdout counts as written too: `-o - > file.ics` is how many people save it
+    target = "ics:-" if output == "-" else f"ics:{Path(output).resolve()}"
+
+    def sink(ledger, items):
+        write_atomic(output, to_ical(items, settings, now))
+        ledger.record_written(target, items, now)
+
+    items = build_plan(tuple(files) + tuple(paths), settings, now, sink=sink)
     if output != "-":
         _err(f"wrote {len(items)} follow-up{'s' if len(items) != 1 else ''} to {output}")
 

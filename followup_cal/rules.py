@@ -174,27 +174,39 @@ class _Planner:
 
 
 def tag_history(interviews: Iterable[Interview], settings: Settings) -> History:
-    """`#rejected`-style lines in an interview's notes act like the commands."""
+    """`#rejected`-style lines in an interview's notes act like the commands.
+
+    `#contacted 2026-03-09 [10:30] [phone]` logs an inquiry; an outcome tag
+    takes effect at its date if it has one (`#rejected 2026-03-12`), else at
+    the end of that interview. Times are the user's, as with `--at`.
+    """
     contacts, outcomes = [], []
     for iv in interviews:
         for tag, rest in iv.tags:
+            at, via = _tag_when(rest, settings)
             if tag == "contacted":
-                contact = _tag_contact(iv, rest, settings)
-                if contact:
-                    contacts.append(contact)
+                if at is not None:
+                    contacts.append(Contact(iv.company, at, via or settings.check_in_channel))
             else:
-                outcomes.append(Outcome(iv.company, tag, iv.end))
+                outcomes.append(Outcome(iv.company, tag, at or iv.end))
     return History(tuple(contacts), tuple(outcomes))
 
 
-def _tag_contact(iv: Interview, rest: str, settings: Settings) -> Contact | None:
-    m = re.match(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2}))?\s*(email|phone|mail)?", rest)
+TAG_ARGS = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2}))?\s*(email|phone|mail)?", re.I)
+
+
+def _tag_when(rest: str, settings: Settings) -> tuple[datetime | None, str | None]:
+    m = TAG_ARGS.match(rest)
     if not m:
-        return None
-    day = datetime.fromisoformat(m.group(1)).date()
-    clock = datetime.strptime(m.group(2), "%H:%M").time() if m.group(2) else settings.workday_start
-    at = datetime.combine(day, clock, ZoneInfo(iv.employer_tz))
-    return Contact(iv.company, at, m.group(3) or settings.check_in_channel)
+        return None, None
+    try:
+        day = datetime.fromisoformat(m.group(1)).date()
+        clock = (datetime.strptime(m.group(2), "%H:%M").time() if m.group(2)
+                 else settings.workday_start)
+    except ValueError:
+        return None, None
+    via = m.group(3).lower() if m.group(3) else None
+    return datetime.combine(day, clock, ZoneInfo(settings.timezone)), via
 
 
 def plan(

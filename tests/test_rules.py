@@ -270,3 +270,23 @@ def test_organizer_only_call_thanks_the_organizer_and_checks_in_in_her_zone():
     first = next(p for p in items if p["kind"] == "check_in")
     assert first["timezone"] == "America/Denver"
     assert first["start"] == "2026-03-23T12:00:00-04:00"  # 10:00 in Denver
+
+
+def test_outcome_tag_with_a_date_takes_effect_then():
+    """`#rejected 2026-03-12` in the notes: follow-ups until then stay, none after."""
+    iv = interview(TUE, tags=(("rejected", "2026-03-12"),))
+    items = run([iv], now=at(2026, 3, 3, 8))
+    assert items and max(f.start for f in items) < at(2026, 3, 12, 9)
+    assert [f.start for f in kinds(items, "check_in")] == [at(2026, 3, 10, 10)]
+
+
+def test_contacted_tag_counts_as_an_inquiry_in_the_users_zone():
+    iv = interview(at(2026, 3, 3, 10, tz=BERLIN), tags=(("contacted", "2026-03-09 phone"),))
+    checks = kinds(run([iv], now=at(2026, 3, 3, 1)), "check_in")
+    assert len(checks) == 1
+    assert checks[0].start >= at(2026, 3, 16, 9)  # 7 days after 09:00 New York on the 9th
+
+
+def test_malformed_tag_is_ignored():
+    iv = interview(TUE, tags=(("contacted", "2026-13-45 phone"),))
+    assert len(kinds(run([iv], now=at(2026, 3, 3, 8)), "check_in")) == 2
