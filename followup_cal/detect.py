@@ -201,7 +201,8 @@ def domain_company(event: CalendarEvent, detector: Detector) -> str | None:
 def _strip_keywords(text: str, detector: Detector) -> str:
     for p in detector.include:
         text = p.sub(" ", text)
-    text = re.sub(r"\b(call|round|chat|meeting|loop|virtual|video|zoom|teams|\d+(st|nd|rd|th)?)\b",
+    text = re.sub(r"\b(call|round|chat|meeting|loop|virtual|video|zoom|teams|panel|final|first|"
+                  r"second|third|initial|follow-up|\d+(st|nd|rd|th)?)\b",
                   " ", text, flags=re.I)
     return re.sub(r"\s+", " ", text).strip(" -–—:|/,")
 
