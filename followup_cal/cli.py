@@ -94,7 +94,7 @@ def prepare(ctx: click.Context, timezone: str | None, me: tuple[str, ...], now: 
     return settings, parse_now(now, settings.timezone)
 
 
-def build_plan(paths: tuple[str, ...], settings, now, sink=None):
+def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = False):
     """Plan with what the ledger knows, then remember what was seen and planned.
 
     `sink(ledger, items)` writes the plan somewhere and records that it did, in
@@ -104,9 +104,14 @@ def build_plan(paths: tuple[str, ...], settings, now, sink=None):
     from .ledger import Ledger
     from .rules import plan
 
-    if not paths:
-        raise UsageProblem("no calendar given: pass an .ics file")
-    data = read_sources(paths, settings, now)
+    if not paths and not google:
+        raise UsageProblem("no calendar given: pass an .ics file, or --google")
+    if google:
+        from .google import read_sources as read_google
+
+        data = read_google(paths, settings, now)
+    else:
+        data = read_sources(paths, settings, now)
     for warning in data.warnings:
         _err(f"warning: {warning}")
     with Ledger.open() as ledger, ledger.transaction():
@@ -136,14 +141,16 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @cli.command("plan")
 @click.option("--ics", "paths", multiple=True, metavar="FILE",
               help="An .ics export to read (repeatable; - for stdin).")
+@click.option("--google", "google", is_flag=True,
+              help="Read interviews from Google Calendar (after `followup-cal auth`).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array for scripts.")
 @common
 @click.pass_context
 @handled
-def plan_cmd(ctx, paths, as_json, now, timezone, me, debug):
+def plan_cmd(ctx, paths, google, as_json, now, timezone, me, debug):
     """Show the follow-ups still to do."""
     settings, now = prepare(ctx, timezone, me, now, debug)
-    items = build_plan(paths, settings, now)
+    items = build_plan(paths, settings, now, google=google)
     if as_json:
         click.echo(json.dumps([f.as_json(settings.tz) for f in items], indent=2,
                               ensure_ascii=False))
@@ -156,10 +163,12 @@ def plan_cmd(ctx, paths, as_json, now, timezone, me, debug):
 @click.option("--ics", "paths", multiple=True, metavar="FILE", hidden=True)
 @click.option("-o", "--output", required=True, metavar="OUT.ics",
               help="Where to write the follow-ups (- for stdout).")
+@click.option("--google", "google", is_flag=True,
+              help="Read interviews from Google Calendar (after `followup-cal auth`).")
 @common
 @click.pass_context
 @handled
-def export_cmd(ctx, files, paths, output, now, timezone, me, debug):
+def export_cmd(ctx, files, paths, output, google, now, timezone, me, debug):
     """Write the follow-ups as an .ics file to import into any calendar app."""
     from pathlib import Path
 
@@ -173,7 +182,7 @@ def export_cmd(ctx, files, paths, output, now, timezone, me, debug):
         write_atomic(output, to_ical(items, settings, now))
         ledger.record_written(target, items, now)
 
-    items = build_plan(tuple(files) + tuple(paths), settings, now, sink=sink)
+    items = build_plan(tuple(files) + tuple(paths), settings, now, sink=sink, google=google)
     if output != "-":
         _err(f"wrote {len(items)} follow-up{'s' if len(items) != 1 else ''} to {output}")
 
@@ -208,6 +217,9 @@ def print_table(items, settings) -> None:
 from . import cli_state  # noqa: E402
 
 cli_state.register(cli)
+from . import cli_google  # noqa: E402
+
+cli_google.register(cli)
 
 
 def main() -> None:

@@ -90,6 +90,11 @@ class Settings:
     workday_start: time = time(9, 0)
     reminder_minutes: int = 10
 
+    # Google Calendar (issue 3): calendars whose interviews are read, and how often
+    # a request is retried (with back-off and jitter) on 429, 5xx and dropped links.
+    google_calendars: tuple[str, ...] = ("primary",)
+    google_retries: int = 5
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -105,7 +110,7 @@ _INT_FIELDS = {
     f.name for f in dataclasses.fields(Settings) if f.type in ("int", int)
 }
 _TIME_FIELDS = {f.name for f in dataclasses.fields(Settings) if f.type in ("time", time)}
-_LIST_FIELDS = {"me", "languages", "interview_patterns", "exclude_patterns"}
+_LIST_FIELDS = {"me", "languages", "interview_patterns", "exclude_patterns", "google_calendars"}
 
 
 def home_dir() -> Path | None:

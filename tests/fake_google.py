@@ -1,0 +1,677 @@
+"""A stateful fake of Google Calendar API v3 (and its token endpoint) for tests.
+
+It listens on 127.0.0.1 (http.server in a thread) and is driven by the real
+google-api-python-client through FOLLOWUP_CAL_GOOGLE_API_URL. It behaves like
+Google where followup_cal depends on it:
+
+- events.list: timeMin is an exclusive bound on an event's END, timeMax on its
+  START; pages are short, and an empty page with a nextPageToken follows every
+  full one; singleEvents=true expands a series (RRULE in `recurrence`) into
+  instances with `recurringEventId` and `originalStartTime`; cancelled events
+  only with showDeleted=true; privateExtendedProperty=k=v filters.
+- events.insert with a client id ([a-v0-9]{5,1024}); a second insert of an id
+  gets 409 `duplicate`, also when the event was deleted (Google keeps the id).
+- events.get (cancelled events too), events.patch (merge; null deletes a key),
+  events.update (replace), events.delete (status becomes cancelled, id kept;
+  a second delete gets 410).
+- extendedProperties.private: keys over 44 characters dropped, values cut at 1024.
+- calendars.insert / get / delete, calendarList.list / get, and /token
+  (refresh_token and authorization_code grants; `invalid_grant` when revoked).
+- A request without a valid bearer token gets 401.
+
+Faults, for retries: scripted (`fail(kind, when=...)`) or random (`chaos(rate)`):
+"429", "500", "503", "403rate", "quota", "daily", "drop" (the connection is
+closed before the request is handled) and "lost" (the request is handled, then
+the connection is closed before the response: a write that landed unseen).
+Counters: `write_requests` (every POST/PATCH/PUT/DELETE to the API that
+arrived), `writes_applied`, and `calls` (method, route) per request.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import itertools
+import json
+import random
+import re
+import secrets
+import socket
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+API = "/calendar/v3/"
+ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
+WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
+FAULTS = ("429", "500", "503", "403rate", "quota", "daily", "drop", "lost")
+
+
+def error_body(code: int, message: str, reason: str, domain: str = "global") -> dict:
+    return {"error": {"code": code, "message": message,
+                      "errors": [{"domain": domain, "reason": reason, "message": message}]}}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, message: str, reason: str, domain: str = "global"):
+        super().__init__(message)
+        self.code = code
+        self.body = error_body(code, message, reason, domain)
+
+
+def _parse_time(text: str) -> datetime:
+    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if t.tzinfo is None:
+        raise ApiError(400, "Bad Request", "badRequest")
+    return t
+
+
+def _rfc3339(t: datetime) -> str:
+    return t.isoformat()
+
+
+def merge(into: dict, patch: dict) -> dict:
+    """PATCH semantics: objects merge, arrays and scalars replace, null deletes."""
+    for key, value in patch.items():
+        if value is None:
+            into.pop(key, None)
+        elif isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+    return into
+
+
+class Calendar:
+    def __init__(self, cal_id: str, summary: str, tz: str, primary: bool = False):
+        self.id = cal_id
+        self.summary = summary
+        self.tz = tz
+        self.primary = primary
+        self.description = ""
+        self.events: dict[str, dict] = {}
+
+    def entry(self) -> dict:
+        out = {"kind": "calendar#calendarListEntry", "id": self.id, "summary": self.summary,
+               "timeZone": self.tz, "accessRole": "owner", "etag": f'"{abs(hash(self.id))}"'}
+        if self.primary:
+            out["primary"] = True
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+class FakeGoogle:
+    def __init__(self, user: str = "me@example.com", tz: str = "America/New_York",
+                 page_size: int = 3, empty_pages: bool = True, mark_self: bool = True):
+        self.user = user
+        self.lock = threading.RLock()
+        self.calendars: dict[str, Calendar] = {user: Calendar(user, user, tz, primary=True)}
+        self.page_size = page_size
+        self.empty_pages = empty_pages
+        self.mark_self = mark_self  # Google sets `self: true` on the user's own entries
+        self.list_hides_deleted = False  # drop cancelled events from filtered listings
+        self.access_tokens = {"access-1"}
+        self.refresh_tokens = {"refresh-1"}
+        self.auth_codes: dict[str, str] = {}
+        self._token_counter = itertools.count(2)
+        self.scripted: list[tuple[str, Callable[[str, str], bool]]] = []
+        self.rate = 0.0
+        self.rng = random.Random(0)
+        self.chaos_kinds: tuple[str, ...] = ("429", "500", "drop", "lost")
+        self.block_after_writes: int | None = None  # then hold every later write
+        self.blocked = threading.Event()  # set when a write is being held
+        self.release = threading.Event()
+        self.write_requests = 0
+        self.writes_applied = 0
+        self.token_requests = 0
+        self.faults_served: Counter = Counter()
+        self.calls: list[tuple[str, str]] = []
+        self._etag = itertools.count(1)
+        self.server: ThreadingHTTPServer | None = None
+
+    # -- running -----------------------------------------------------------------------
+
+    def start(self) -> FakeGoogle:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def setup(self):
+                super().setup()
+                # headers and body go out in two writes: without this, Nagle and
+                # delayed ACKs add 40 ms to every response
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_GET(self):  # noqa: N802
+                fake.handle(self)
+
+            do_POST = do_PATCH = do_PUT = do_DELETE = do_GET  # noqa: N815
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                         daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.release.set()
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    # -- test helpers ------------------------------------------------------------------
+
+    def fail(self, kind: str, times: int = 1,
+             when: Callable[[str, str], bool] = lambda method, route: True) -> None:
+        """The next `times` requests matching `when(method, route)` get `kind`."""
+        assert kind in FAULTS, kind
+        self.scripted.extend([(kind, when)] * times)
+
+    def chaos(self, rate: float, kinds: tuple[str, ...] = ("429", "500", "drop", "lost"),
+              seed: int = 0) -> None:
+        """A random `rate` of all requests (token ones too) fail with one of `kinds`."""
+        self.rate = rate
+        self.chaos_kinds = kinds
+        self.rng = random.Random(seed)
+
+    def calendar(self, cal_id: str) -> Calendar:
+        cal_id = self.user if cal_id == "primary" else cal_id
+        if cal_id not in self.calendars:
+            raise ApiError(404, "Not Found", "notFound")
+        return self.calendars[cal_id]
+
+    def seed(self, body: dict, calendar: str = "primary") -> dict:
+        """Put an event there as if the user or an invitation had (no counters)."""
+        with self.lock:
+            cal = self.calendar(calendar)
+            ev = self._new_event(cal, copy.deepcopy(body))
+            cal.events[ev["id"]] = ev
+            return ev
+
+    def modify(self, event_id: str, changes: dict, calendar: str = "primary") -> None:
+        """The user edits an event (merge)."""
+        with self.lock:
+            ev = self.calendar(calendar).events[event_id]
+            merge(ev, changes)
+            self._touch(ev)
+
+    def user_delete(self, event_id: str, calendar: str = "primary") -> None:
+        with self.lock:
+            ev = self.calendar(calendar).events[event_id]
+            ev["status"] = "cancelled"
+            self._touch(ev)
+
+    def events_in(self, calendar: str, *, cancelled: bool = False) -> dict[str, dict]:
+        with self.lock:
+            return {i: copy.deepcopy(e) for i, e in self.calendar(calendar).events.items()
+                    if cancelled or e.get("status") != "cancelled"}
+
+    def secondary(self) -> list[Calendar]:
+        return [c for c in self.calendars.values() if not c.primary]
+
+    # -- the HTTP side -----------------------------------------------------------------
+
+    def _pick_fault(self, method: str, route: str) -> str | None:
+        with self.lock:
+            for i, (kind, when) in enumerate(self.scripted):
+                if when(method, route):
+                    del self.scripted[i]
+                    return kind
+            if self.rate and self.rng.random() < self.rate:
+                return self.rng.choice(self.chaos_kinds)
+        return None
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._handle(h)
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        method = h.command
+        parts = urlsplit(h.path)
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        query = parse_qs(parts.query, keep_blank_values=True)
+        path = parts.path
+        is_token = path.rstrip("/").endswith("/token")
+        route = "token" if is_token else self._route_name(method, path)
+        with self.lock:
+            self.calls.append((method, route))
+            if method in WRITE_METHODS and not is_token:
+                self.write_requests += 1
+            if is_token:
+                self.token_requests += 1
+        fault = self._pick_fault(method, route)
+        if fault:
+            self.faults_served[fault] += 1
+        if fault == "drop":
+            return self._drop(h)
+        if fault in ("429", "500", "503", "403rate", "quota", "daily"):
+            code, reason, message = {
+                "429": (429, "rateLimitExceeded", "Rate Limit Exceeded"),
+                "500": (500, "backendError", "Backend Error"),
+                "503": (503, "backendError", "The service is currently unavailable."),
+                "403rate": (403, "userRateLimitExceeded", "User Rate Limit Exceeded"),
+                "quota": (403, "quotaExceeded", "Calendar usage limits exceeded."),
+                "daily": (403, "dailyLimitExceeded", "Daily Limit Exceeded"),
+            }[fault]
+            domain = "usageLimits" if fault in ("quota", "daily", "403rate", "429") else "global"
+            return self._send(h, code, error_body(code, message, reason, domain))
+        if is_token:
+            status, payload = self._token(raw)
+        else:
+            status, payload = self._api(h, method, path, query, raw)
+        if method in WRITE_METHODS and not is_token and self.block_after_writes is not None \
+                and self.writes_applied > self.block_after_writes:
+            # the write landed; its response never leaves (the client gets killed)
+            self.blocked.set()
+            self.release.wait(30)
+            return self._drop(h)
+        if fault == "lost":
+            return self._drop(h)
+        self._send(h, status, payload)
+
+    def _route_name(self, method: str, path: str) -> str:
+        rest = path[len(API):] if path.startswith(API) else path
+        parts = rest.strip("/").split("/")
+        if parts[:3] == ["users", "me", "calendarList"]:
+            return "calendarList." + ("list" if len(parts) == 3 else "get")
+        if parts[0] == "calendars" and len(parts) <= 2:
+            return "calendars." + {"POST": "insert", "GET": "get", "DELETE": "delete"}.get(
+                method, method.lower())
+        if len(parts) >= 3 and parts[2] == "events":
+            if len(parts) == 3:
+                return "events.list" if method == "GET" else "events.insert"
+            return "events." + {"GET": "get", "PATCH": "patch", "PUT": "update",
+                                "DELETE": "delete"}.get(method, method.lower())
+        return "unknown"
+
+    def _drop(self, h: BaseHTTPRequestHandler) -> None:
+        h.close_connection = True
+        with contextlib.suppress(OSError):
+            h.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send(self, h: BaseHTTPRequestHandler, status: int, payload) -> None:
+        data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        h.send_response(status)
+        if payload is not None:
+            h.send_header("Content-Type", "application/json; charset=UTF-8")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        if data:
+            h.wfile.write(data)
+
+    # -- OAuth token endpoint ------------------------------------------------------------
+
+    def _token(self, raw: bytes) -> tuple[int, dict]:
+        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
+        with self.lock:
+            grant = form.get("grant_type")
+            if grant == "refresh_token" and form.get("refresh_token") in self.refresh_tokens:
+                token = f"access-{next(self._token_counter)}"
+                self.access_tokens.add(token)
+                return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+                             "scope": "https://www.googleapis.com/auth/calendar.events "
+                                      "https://www.googleapis.com/auth/calendar.app.created"}
+            if grant == "authorization_code" and form.get("code") in self.auth_codes:
+                self.auth_codes.pop(form["code"])
+                token = f"access-{next(self._token_counter)}"
+                refresh = f"refresh-{secrets.token_hex(4)}"
+                self.access_tokens.add(token)
+                self.refresh_tokens.add(refresh)
+                return 200, {"access_token": token, "refresh_token": refresh,
+                             "expires_in": 3599, "token_type": "Bearer",
+                             "scope": "https://www.googleapis.com/auth/calendar.events "
+                                      "https://www.googleapis.com/auth/calendar.app.created"}
+        return 400, {"error": "invalid_grant",
+                     "error_description": "Token has been expired or revoked."}
+
+    # -- Calendar API ----------------------------------------------------------------------
+
+    def _api(self, h, method: str, path: str, query: dict, raw: bytes) -> tuple[int, dict | None]:
+        auth = h.headers.get("Authorization") or ""
+        if not auth.startswith("Bearer ") or auth[7:] not in self.access_tokens:
+            return 401, {"error": {
+                "code": 401, "message": "Request had invalid authentication credentials.",
+                "errors": [{"domain": "global", "reason": "authError",
+                            "message": "Invalid Credentials", "locationType": "header",
+                            "location": "Authorization"}],
+                "status": "UNAUTHENTICATED"}}
+        if not path.startswith(API):
+            return 404, error_body(404, "Not Found", "notFound")
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            return 400, error_body(400, "Parse Error", "parseError")
+        parts = [unquote(p) for p in path[len(API):].strip("/").split("/")]
+        try:
+            with self.lock:
+                return self._dispatch(method, parts, query, body)
+        except ApiError as exc:
+            return exc.code, exc.body
+
+    def _dispatch(self, method, parts, query, body):
+        if parts[:3] == ["users", "me", "calendarList"]:
+            if len(parts) == 3 and method == "GET":
+                items = [c.entry() for c in self.calendars.values()]
+                return 200, {"kind": "calendar#calendarList", "items": items}
+            if len(parts) == 4 and method == "GET":
+                return 200, self.calendar(parts[3]).entry()
+        if parts[0] == "calendars":
+            if len(parts) == 1 and method == "POST":
+                if not body.get("summary"):
+                    raise ApiError(400, "Missing title.", "required")
+                cal_id = f"c_{secrets.token_hex(12)}@group.calendar.google.com"
+                cal = Calendar(cal_id, body["summary"], body.get("timeZone") or "UTC")
+                cal.description = body.get("description") or ""
+                self.calendars[cal_id] = cal
+                self.writes_applied += 1
+                return 200, {"kind": "calendar#calendar", "id": cal_id,
+                             "summary": cal.summary, "timeZone": cal.tz}
+            if len(parts) == 2 and method == "GET":
+                cal = self.calendar(parts[1])
+                return 200, {"kind": "calendar#calendar", "id": cal.id, "summary": cal.summary,
+                             "timeZone": cal.tz}
+            if len(parts) == 2 and method == "DELETE":
+                cal = self.calendar(parts[1])
+                del self.calendars[cal.id]
+                self.writes_applied += 1
+                return 204, None
+            if len(parts) >= 3 and parts[2] == "events":
+                cal = self.calendar(parts[1])
+                if len(parts) == 3:
+                    if method == "GET":
+                        return 200, self._list(cal, query)
+                    if method == "POST":
+                        return 200, self._insert(cal, body)
+                if len(parts) == 4:
+                    return self._one(cal, method, parts[3], body)
+        raise ApiError(404, "Not Found", "notFound")
+
+    # -- events --------------------------------------------------------------------------
+
+    def _touch(self, ev: dict) -> None:
+        ev["etag"] = f'"{next(self._etag)}"'
+        ev["updated"] = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+    def _new_event(self, cal: Calendar, body: dict) -> dict:
+        if "id" in body:
+            if not ID_RE.match(str(body["id"])):
+                raise ApiError(400, "Invalid resource id value.", "invalid")
+        else:
+            body["id"] = base64.b32hexencode(secrets.token_bytes(10)).decode().lower()
+        if body["id"] in cal.events:
+            raise ApiError(409, "The requested identifier already exists.", "duplicate")
+        for key in ("start", "end"):
+            if not isinstance(body.get(key), dict) or not (
+                    body[key].get("dateTime") or body[key].get("date")):
+                raise ApiError(400, f"Missing {key} time.", "required")
+        if self._bounds(cal, body)[1] < self._bounds(cal, body)[0]:
+            raise ApiError(400, "The specified time range is empty.", "timeRangeEmpty")
+        self._clean(body)
+        body.setdefault("status", "confirmed")
+        body.setdefault("kind", "calendar#event")
+        body.setdefault("iCalUID", f"{body['id']}@google.com")
+        body.setdefault("creator", {"email": self.user})
+        body.setdefault("organizer", {"email": cal.id, "displayName": cal.summary})
+        body["created"] = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+        body.setdefault("sequence", 0)
+        self._touch(body)
+        return body
+
+    def _clean(self, body: dict) -> None:
+        props = body.get("extendedProperties")
+        if isinstance(props, dict):
+            for scope in ("private", "shared"):
+                values = props.get(scope)
+                if isinstance(values, dict):
+                    props[scope] = {k: str(v)[:1024] for k, v in values.items()
+                                    if len(k) <= 44 and v is not None}
+        reminders = body.get("reminders")
+        if isinstance(reminders, dict) and len(reminders.get("overrides") or ()) > 5:
+            raise ApiError(400, "Too many reminders.", "tooManyReminders")
+        if "colorId" in body and str(body["colorId"]) not in {str(i) for i in range(1, 12)}:
+            raise ApiError(400, "Invalid color.", "invalid")
+
+    def _view(self, ev: dict) -> dict:
+        """What the user sees: `self` marks their own entries, as Google does."""
+        out = copy.deepcopy(ev)
+        if self.mark_self:
+            for key in ("creator", "organizer"):
+                node = out.get(key)
+                if isinstance(node, dict) and node.get("email") in (self.user,):
+                    node["self"] = True
+            for a in out.get("attendees") or ():
+                if a.get("email") == self.user:
+                    a["self"] = True
+        return out
+
+    def _insert(self, cal: Calendar, body: dict) -> dict:
+        ev = self._new_event(cal, body)
+        cal.events[ev["id"]] = ev
+        self.writes_applied += 1
+        return self._view(ev)
+
+    def _one(self, cal: Calendar, method: str, event_id: str, body: dict):
+        ev = cal.events.get(event_id)
+        if ev is None:
+            ev = self._instance(cal, event_id)
+            if ev is None or method != "GET":
+                raise ApiError(404, "Not Found", "notFound")
+        if method == "GET":
+            return 200, self._view(ev)
+        if method == "DELETE":
+            if ev.get("status") == "cancelled":
+                raise ApiError(410, "Resource has been deleted", "deleted")
+            ev["status"] = "cancelled"
+            self._touch(ev)
+            self.writes_applied += 1
+            return 204, None
+        if method in ("PATCH", "PUT"):
+            if body.get("id") not in (None, event_id):
+                raise ApiError(400, "Invalid resource id value.", "invalid")
+            keep = {k: ev[k] for k in ("id", "created", "iCalUID", "kind", "creator",
+                                       "organizer") if k in ev}
+            new = merge(copy.deepcopy(ev), body) if method == "PATCH" else {**body, **keep}
+            new.update(keep)
+            self._clean(new)
+            if self._bounds(cal, new)[1] < self._bounds(cal, new)[0]:
+                raise ApiError(400, "The specified time range is empty.", "timeRangeEmpty")
+            if new.get("start") != ev.get("start") or new.get("end") != ev.get("end"):
+                new["sequence"] = int(ev.get("sequence", 0)) + 1
+            new.setdefault("status", "confirmed")
+            self._touch(new)
+            cal.events[event_id] = new
+            self.writes_applied += 1
+            return 200, self._view(new)
+        raise ApiError(405, "Method Not Allowed", "methodNotAllowed")
+
+    def _instance(self, cal: Calendar, instance_id: str) -> dict | None:
+        master_id, _, stamp = instance_id.rpartition("_")
+        master = cal.events.get(master_id)
+        if not master or not master.get("recurrence"):
+            return None
+        for inst in self._expand(cal, master, None, None):
+            if inst["id"] == instance_id:
+                return inst
+        return None
+
+    # -- listing -----------------------------------------------------------------------
+
+    def _when(self, cal: Calendar, node: dict) -> datetime:
+        if node.get("dateTime"):
+            t = datetime.fromisoformat(node["dateTime"].replace("Z", "+00:00"))
+            if t.tzinfo is None:
+                t = t.replace(tzinfo=ZoneInfo(node.get("timeZone") or cal.tz))
+            return t
+        day = date.fromisoformat(node["date"])
+        return datetime.combine(day, time(0), ZoneInfo(cal.tz))
+
+    def _bounds(self, cal: Calendar, ev: dict) -> tuple[datetime, datetime]:
+        return self._when(cal, ev["start"]), self._when(cal, ev["end"])
+
+    def _expand(self, cal: Calendar, master: dict, lo: datetime | None,
+                hi: datetime | None) -> list[dict]:
+        from dateutil.rrule import rrulestr
+
+        start, end = self._bounds(cal, master)
+        length = end - start
+        zone = ZoneInfo(master["start"].get("timeZone") or cal.tz)
+        all_day = "date" in master["start"] and "dateTime" not in master["start"]
+        local = start.astimezone(zone)
+        lines = [r for r in master["recurrence"] if r.upper().startswith("RRULE")]
+        rule = rrulestr("\n".join(lines), dtstart=local, forceset=True)
+        out = []
+        for occ in rule:
+            if hi is not None and occ >= hi:
+                break
+            if len(out) > 2000:
+                break
+            occ_end = occ + length
+            if lo is not None and occ_end <= lo:
+                continue
+            inst = copy.deepcopy(master)
+            inst.pop("recurrence", None)
+            utc = occ.astimezone(timezone.utc)
+            if all_day:
+                inst["id"] = f"{master['id']}_{occ:%Y%m%d}"
+                inst["start"] = {"date": occ.date().isoformat()}
+                inst["end"] = {"date": (occ.date() + (length // timedelta(days=1)) *
+                                        timedelta(days=1)).isoformat()}
+                inst["originalStartTime"] = {"date": occ.date().isoformat()}
+            else:
+                inst["id"] = f"{master['id']}_{utc:%Y%m%dT%H%M%SZ}"
+                tz = master["start"].get("timeZone")
+                inst["start"] = {"dateTime": _rfc3339(occ), **({"timeZone": tz} if tz else {})}
+                inst["end"] = {"dateTime": _rfc3339(occ_end.astimezone(zone)),
+                               **({"timeZone": tz} if tz else {})}
+                inst["originalStartTime"] = dict(inst["start"])
+            inst["recurringEventId"] = master["id"]
+            out.append(inst)
+        return out
+
+    def _list(self, cal: Calendar, query: dict) -> dict:
+        q = {k: v[-1] for k, v in query.items()}
+        lo = _parse_time(q["timeMin"]) if q.get("timeMin") else None
+        hi = _parse_time(q["timeMax"]) if q.get("timeMax") else None
+        single = q.get("singleEvents") == "true"
+        show_deleted = q.get("showDeleted") == "true"
+        if q.get("orderBy") == "startTime" and not single:
+            raise ApiError(400, "The requested ordering is not available for the particular "
+                                "query.", "badRequest")
+        wanted = [p.split("=", 1) for p in query.get("privateExtendedProperty", [])]
+        items = []
+        for ev in cal.events.values():
+            candidates = (self._expand(cal, ev, lo, hi) if single and ev.get("recurrence")
+                          else [ev])
+            for item in candidates:
+                if item.get("status") == "cancelled" and (
+                        not show_deleted or (wanted and self.list_hides_deleted)):
+                    continue
+                start, end = self._bounds(cal, item)
+                if lo is not None and not end > lo:
+                    continue
+                if hi is not None and not start < hi:
+                    continue
+                private = (item.get("extendedProperties") or {}).get("private") or {}
+                if any(private.get(k) != v for k, v in wanted):
+                    continue
+                items.append(item)
+        if q.get("orderBy") == "startTime":
+            items.sort(key=lambda e: self._bounds(cal, e)[0])
+        size = max(1, min(int(q.get("maxResults") or 250), 2500, self.page_size))
+        token = q.get("pageToken") or "0"
+        offset, empty_next = int(token.split(":")[0]), token.endswith(":e")
+        if empty_next:
+            page, next_token = [], str(offset)
+        else:
+            page = items[offset:offset + size]
+            offset += len(page)
+            more = offset < len(items)
+            next_token = (f"{offset}:e" if self.empty_pages else str(offset)) if more else None
+        out = {"kind": "calendar#events", "summary": cal.summary, "timeZone": cal.tz,
+               "accessRole": "owner", "defaultReminders": [],
+               "items": [self._view(e) for e in page]}
+        if next_token:
+            out["nextPageToken"] = next_token
+        return out
+
+
+# -- helpers the tests share ----------------------------------------------------------------
+
+SCOPES = ["https://www.googleapis.com/auth/calendar.events",
+          "https://www.googleapis.com/auth/calendar.app.created"]
+
+
+def write_token(home, fake: FakeGoogle, *, token: str = "access-1",
+                refresh: str = "refresh-1", expiry: str = "2099-01-01T00:00:00Z") -> str:
+    """An authorized-user token file whose token_uri is the fake (never the internet)."""
+    import os
+
+    path = os.path.join(str(home), "token.json")
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"token": token, "refresh_token": refresh, "token_uri": fake.url + "token",
+                   "client_id": "test-client.apps.googleusercontent.com",
+                   "client_secret": "test-secret", "scopes": SCOPES, "expiry": expiry,
+                   "universe_domain": "googleapis.com", "account": ""}, fh)
+    os.chmod(path, 0o600)
+    return path
+
+
+class _FastTime:
+    """googleapiclient.http's view of `time`: back-off sleeps cut to nothing."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def sleep(self, seconds: float) -> None:
+        self._real.sleep(min(seconds, 0.001))
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def fast_backoff(monkeypatch) -> None:
+    """Patch the client's retry sleeps (googleapiclient.http.time) and ours (google.SLEEP)."""
+    import time as real_time
+
+    import googleapiclient.http
+
+    from followup_cal import google
+
+    monkeypatch.setattr(googleapiclient.http, "time", _FastTime(real_time))
+    monkeypatch.setattr(google, "SLEEP", lambda seconds: None)
+
+
+def google_event(summary: str, start: str, minutes: int = 45, tz: str = "America/New_York",
+                 *, attendees=(("jane@acme.com", "Jane Doe"),),
+                 organizer=("rita@acme.com", "Rita Recruiter"), me: str | None = "me@example.com",
+                 description: str = "", **extra) -> dict:
+    """An event as Google holds it (start in `tz`, with the user among the attendees)."""
+    begin = datetime.fromisoformat(start).replace(tzinfo=ZoneInfo(tz))
+    end = begin + timedelta(minutes=minutes)
+    people = [{"email": e, "displayName": n, "responseStatus": "accepted"} for e, n in attendees]
+    if me:
+        people.insert(0, {"email": me, "responseStatus": "accepted"})
+    body = {"summary": summary, "description": description,
+            "start": {"dateTime": begin.isoformat(), "timeZone": tz},
+            "end": {"dateTime": end.isoformat(), "timeZone": tz},
+            "attendees": people}
+    if organizer:
+        body["organizer"] = {"email": organizer[0], "displayName": organizer[1]}
+    body.update(extra)
+    return body

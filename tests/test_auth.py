@@ -1,0 +1,227 @@
+"""Sign-in: the token file, its refresh, and the installed-app flow (against the fake)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import stat
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fake_google import SCOPES, FakeGoogle, fast_backoff, google_event, write_token
+
+from followup_cal import auth, google
+
+from conftest import ZONE, cli
+
+NOW = "2026-03-01T09:00"
+
+
+@pytest.fixture(autouse=True)
+def commands():
+    from followup_cal import cli_google
+    from followup_cal.cli import cli as group
+
+    if "sync" not in group.commands:
+        cli_google.register(group)
+
+
+@pytest.fixture
+def fake(home, monkeypatch):
+    server = FakeGoogle().start()
+    monkeypatch.setenv(google.API_URL_ENV, server.url)
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
+                 "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    fast_backoff(monkeypatch)
+    server.seed(google_event("Phone screen with Acme", "2026-03-02T10:00:00"))
+    yield server
+    server.stop()
+
+
+def sync(*args: str):
+    return cli("sync", "--now", NOW, "--timezone", ZONE, *args)
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+# -- without a terminal: never a browser, never a prompt ---------------------------------------
+
+
+def test_missing_token_without_terminal_exits_1_with_one_line(fake, home):
+    r = sync()
+    assert r.code == 1
+    line = one_line(r.err)
+    assert "run `followup-cal auth`" in line and str(home / "token.json") in line
+    assert fake.calls == []
+
+
+def test_unreadable_token_exits_1_with_one_line(fake, home):
+    (home / "token.json").write_text("{not json")
+    r = sync()
+    assert r.code == 1 and "followup-cal auth" in one_line(r.err)
+
+
+def test_expired_token_refreshes_at_the_fake_and_is_saved_again(fake, home):
+    path = write_token(home, fake, token="stale", expiry="2020-01-01T00:00:00Z")
+    r = sync()
+    assert r.code == 0, r.err
+    assert fake.token_requests == 1
+    saved = json.loads(Path(path).read_text())
+    assert saved["token"] != "stale" and saved["token"] in fake.access_tokens
+    assert saved["token_uri"] == fake.url + "token"  # not reset to Google's
+    assert saved["refresh_token"] == "refresh-1"
+    assert mode(Path(path)) == 0o600
+
+
+def test_revoked_refresh_token_exits_1_telling_to_run_auth(fake, home):
+    write_token(home, fake, token="stale", expiry="2020-01-01T00:00:00Z")
+    fake.refresh_tokens.clear()  # revoked, or a "Testing" app's 7-day expiry
+    r = sync()
+    assert r.code == 1
+    line = one_line(r.err)
+    assert "invalid_grant" in line and "run `followup-cal auth`" in line
+    assert fake.write_requests == 0
+
+
+def test_token_rejected_midway_is_refreshed_and_saved(fake, home):
+    path = write_token(home, fake)
+    fake.access_tokens.discard("access-1")  # Google revoked the access token: 401
+    r = sync()
+    assert r.code == 0, r.err
+    assert fake.token_requests == 1
+    assert json.loads(Path(path).read_text())["token"] in fake.access_tokens
+    assert mode(Path(path)) == 0o600
+
+
+def test_401_with_revoked_refresh_exits_1(fake, home):
+    write_token(home, fake)
+    fake.access_tokens.clear()
+    fake.refresh_tokens.clear()
+    r = sync()
+    assert r.code == 1 and "followup-cal auth" in one_line(r.err)
+
+
+def test_token_without_events_scope_asks_for_auth_again(fake, home):
+    path = write_token(home, fake)
+    info = json.loads(Path(path).read_text())
+    info["scopes"] = ["https://www.googleapis.com/auth/calendar.readonly"]
+    Path(path).write_text(json.dumps(info))
+    r = sync()
+    assert r.code == 1 and "followup-cal auth" in one_line(r.err)
+
+
+def test_auth_without_terminal_refuses(home):
+    r = cli("auth")
+    assert r.code == 1 and "terminal" in one_line(r.err)
+
+
+# -- the token file --------------------------------------------------------------------------
+
+
+def test_token_path_is_in_home_else_the_data_dir(home, monkeypatch):
+    assert auth.token_path() == home / "token.json"
+    assert auth.client_secrets_path() == home / "credentials.json"
+    monkeypatch.delenv("FOLLOWUP_CAL_HOME")
+    from platformdirs import user_data_dir
+
+    assert auth.token_path() == Path(user_data_dir("followup-cal")) / "token.json"
+
+
+def test_token_written_atomically_with_mode_0600(tmp_path):
+    path = tmp_path / "sub" / "token.json"
+    old = os.umask(0)
+    try:
+        path.parent.mkdir()
+        path.write_text("old")
+        os.chmod(path, 0o644)
+        auth.write_private(path, '{"token": "x"}')
+    finally:
+        os.umask(old)
+    assert path.read_text() == '{"token": "x"}' and mode(path) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["token.json"]  # no temp file left
+
+
+# -- the sign-in flow -------------------------------------------------------------------------
+
+
+def write_client(home: Path, fake: FakeGoogle) -> Path:
+    path = home / "credentials.json"
+    path.write_text(json.dumps({"installed": {
+        "client_id": "test-client.apps.googleusercontent.com", "project_id": "p",
+        "auth_uri": fake.url + "auth", "token_uri": fake.url + "token",
+        "client_secret": "test-secret", "redirect_uris": ["http://localhost"]}}))
+    return path
+
+
+class Browser:
+    """Plays the user's browser: Google sends it back to the local redirect with a code."""
+
+    def __init__(self, fake: FakeGoogle):
+        self.fake = fake
+        self.seen: dict = {}
+
+    def open(self, url, new=0, autoraise=True):
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        self.seen = query
+        self.fake.auth_codes["code-1"] = "ok"
+
+        def back():
+            target = urlsplit(query["redirect_uri"])
+            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+            conn.request("GET", f"/?state={query['state']}&code=code-1"
+                                f"&scope={query['scope'].replace(' ', '%20')}")
+            conn.getresponse().read()
+            conn.close()
+
+        threading.Thread(target=back, daemon=True).start()
+        return True
+
+
+def test_auth_flow_saves_the_token_0600(fake, home, monkeypatch):
+    import webbrowser
+
+    write_client(home, fake)
+    browser = Browser(fake)
+    monkeypatch.setattr(auth, "has_terminal", lambda: True)
+    monkeypatch.setattr(auth, "has_display", lambda: True)
+    monkeypatch.setattr(webbrowser, "get", lambda using=None: browser)
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake speaks plain http
+    r = cli("auth")
+    assert r.code == 0, r.err
+    assert r.out.strip().splitlines()[-1] == f"signed in; token saved to {home / 'token.json'}"
+    assert set(browser.seen["scope"].split()) == set(SCOPES)
+    assert browser.seen["access_type"] == "offline" and browser.seen["prompt"] == "consent"
+    token = home / "token.json"
+    saved = json.loads(token.read_text())
+    assert saved["refresh_token"].startswith("refresh-") and saved["token"] in fake.access_tokens
+    assert mode(token) == 0o600
+    r = sync()  # and the saved token works
+    assert r.code == 0, r.err
+
+
+def test_auth_without_client_file_is_bad_input(home, monkeypatch):
+    monkeypatch.setattr(auth, "has_terminal", lambda: True)
+    r = cli("auth")
+    assert r.code == 2
+    assert "credentials.json" in one_line(r.err)
+
+
+def test_no_display_prints_url_and_ssh_tunnel_line():
+    message = auth.prompt_message(8080, display=False)
+    assert "{url}" in message
+    assert "ssh -L 8080:localhost:8080" in message
+    assert message.format(url="https://accounts.example/x")  # formats cleanly
+    assert auth.prompt_message(0, display=True).format(url="u")
