@@ -93,6 +93,9 @@ class History:
 
     contacts: tuple[Contact, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
+    # uids of follow-ups already written to a calendar whose time has come: the
+    # user has seen them, so they are not moved to "now" again on the next run
+    shown: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -250,7 +250,7 @@ def plan(
     unique = []
     for f in sorted(out, key=lambda f: (f.start, f.company, f.kind,
                                         f.recipient.label if f.recipient else "", f.uid)):
-        if f.uid not in seen and f.start >= now:
+        if f.uid not in seen and f.start >= now and f.uid not in history.shown:
             seen.add(f.uid)
             unique.append(f)
     return unique

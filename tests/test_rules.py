@@ -290,3 +290,13 @@ def test_contacted_tag_counts_as_an_inquiry_in_the_users_zone():
 def test_malformed_tag_is_ignored():
     iv = interview(TUE, tags=(("contacted", "2026-13-45 phone"),))
     assert len(kinds(run([iv], now=at(2026, 3, 3, 8)), "check_in")) == 2
+
+
+def test_a_follow_up_already_shown_is_not_moved_to_now_again():
+    """Written at 16:00 and due: at 17:00 it is not planned again at 17:00."""
+    first = run([interview(TUE)], now=at(2026, 3, 3, 8))
+    shown = frozenset(f.uid for f in kinds(first, "thank_you_email"))
+    later = run([interview(TUE)], now=at(2026, 3, 3, 17), history=History(shown=shown))
+    assert kinds(later, "thank_you_email") == []
+    unseen = run([interview(TUE)], now=at(2026, 3, 3, 17))
+    assert {f.start for f in kinds(unseen, "thank_you_email")} == {at(2026, 3, 3, 17)}
