@@ -20,8 +20,9 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from . import prefilter as prefiltering
 from .config import Settings
-from .detect import Window, collect
+from .detect import Detector, Window, collect
 from .model import Attendee, CalendarEvent, FollowUp, Person, SourceData
 
 OUR_UID = "@followup-cal"
@@ -342,12 +343,22 @@ def to_events(cal, zones: dict, window: Window, reading: Reading,
 
 
 def read_events(paths: Iterable[str], settings: Settings, now: datetime,
-                reading: Reading) -> list[CalendarEvent]:
+                reading: Reading, prefilter: bool | None = None) -> list[CalendarEvent]:
+    """Occurrences in the window; `prefilter` (default: prefilter.ENABLED) first
+    cuts the text down to what can matter, so a ten-year export parses fast."""
     window = Window.around(now, settings)
+    if prefiltering.ENABLED if prefilter is None else prefilter:
+        keep = Detector.build(settings, ()).is_interview_summary
+    else:
+        keep = None
     events: list[CalendarEvent] = []
     for path in paths:
         text = read_text(path)
-        for cal in parse_calendars(text, path):
+        if keep is not None:
+            text = prefiltering.prefilter(text, keep, window.start, window.busy_end)
+        cals = parse_calendars(text, path)
+        del text  # the whole file: free it before the calendars are expanded
+        for cal in cals:
             cal, zones = prepare(cal, settings, reading, path)
             events.extend(to_events(cal, zones, window, reading, path))
     return events
