@@ -3,6 +3,13 @@
 The token is google-auth's authorized-user JSON (`Credentials.to_json()`) in
 `$FOLLOWUP_CAL_HOME/token.json`, else the platform's data folder; it is
 written atomically with mode 0600, and written again whenever it refreshes.
+A token file others may read (copied over with `scp`, say) is made 0600 with a
+one-line warning; one that cannot be made private is refused.
+
+Secrets (access and refresh tokens, the client secret, authorization codes)
+never reach the terminal: every message and exception chain built from what
+Google or the token file said goes through `redact` / `scrub` first, so that
+not even `--debug` tracebacks show them, whatever a server echoes back.
 
 Nothing here ever opens a browser or waits for input unless `followup-cal
 auth` asked for it: under cron a missing, expired or revoked token is one line
@@ -17,8 +24,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import stat
 import sys
 import tempfile
+import weakref
 from pathlib import Path
 
 from .config import APP, home_dir
@@ -42,6 +52,101 @@ class AuthError(Exception):
 
 class ClientSecretsError(Exception):
     """The OAuth client file is missing or unreadable: bad input, exit 2."""
+
+
+# -- secrets never printed --------------------------------------------------------------------
+
+REDACTED = "[redacted]"
+_KNOWN: set[str] = set()  # secret values seen in this process (token file, client file)
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # credentials in use: their refreshed tokens too
+_MIN_SECRET = 8  # shorter values are not worth hiding (and would hide ordinary words)
+_TOKEN_CHARS = r"[A-Za-z0-9._~+/=-]+"
+_SHAPES = (
+    # Authorization headers echoed back
+    (re.compile(r"(?i)\b(bearer|basic)(\s+)" + _TOKEN_CHARS), r"\1\2" + REDACTED),
+    # form or query fields: refresh_token=..., code=...
+    (re.compile(r"(?i)\b(access_token|refresh_token|id_token|client_secret|code|token)"
+                r"=[^&\s;,)\"'\]]+"), r"\1=" + REDACTED),
+    # JSON / repr fields: "refresh_token": "..."
+    (re.compile(r"(?i)([\"'](?:access_token|refresh_token|id_token|client_secret|token)"
+                r"[\"']\s*:\s*[\"'])[^\"']*"), r"\1" + REDACTED),
+    # Google's own shapes: access tokens, refresh tokens, client secrets, codes
+    (re.compile(r"\bya29\.[A-Za-z0-9._-]+|(?<![\w.])1//[A-Za-z0-9._-]{8,}"
+                r"|\bGOCSPX-[A-Za-z0-9._-]+|\b4/0[A-Za-z0-9._-]{8,}"), REDACTED),
+)
+
+
+def remember_secrets(*values) -> None:
+    """Hide these values wherever they would be printed (strings only; short ones skipped)."""
+    for value in values:
+        if isinstance(value, str) and len(value.strip()) >= _MIN_SECRET:
+            _KNOWN.add(value.strip())
+
+
+def _track(creds) -> None:
+    with contextlib.suppress(TypeError):
+        _LIVE.add(creds)
+    remember_secrets(getattr(creds, "token", None), getattr(creds, "refresh_token", None),
+                     getattr(creds, "client_secret", None))
+
+
+def _secrets() -> list[str]:
+    values = set(_KNOWN)
+    for creds in list(_LIVE):
+        for name in ("token", "refresh_token", "client_secret"):
+            value = getattr(creds, name, None)
+            if isinstance(value, str) and len(value) >= _MIN_SECRET:
+                values.add(value)
+    return sorted(values, key=len, reverse=True)
+
+
+def redact(text: str) -> str:
+    """`text` without any token, refresh token, client secret or code in it."""
+    if not isinstance(text, str) or not text:
+        return text
+    for value in _secrets():
+        text = text.replace(value, REDACTED)
+    for pattern, replacement in _SHAPES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact_value(value):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bytes):
+        return redact(value.decode("utf-8", "surrogateescape")).encode("utf-8",
+                                                                        "surrogateescape")
+    if type(value) in (list, tuple):
+        return type(value)(_redact_value(v) for v in value)
+    if type(value) is dict:
+        return {k: _redact_value(v) for k, v in value.items()}
+    return value
+
+
+def scrub(exc: BaseException | None) -> None:
+    """Redact, in place, an exception and every exception chained to it (as `--debug`
+    prints them): their args and their text attributes (HttpError.content, .reason...)."""
+    stack, seen = [exc], set()
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        with contextlib.suppress(Exception):
+            e.args = tuple(_redact_value(a) for a in e.args)
+        with contextlib.suppress(Exception):
+            for name, value in list(vars(e).items()):
+                new = _redact_value(value)
+                if new is not value and new != value:
+                    setattr(e, name, new)
+        stack += [e.__cause__, e.__context__]
+
+
+def warn(message: str) -> None:
+    """A warning that is always shown (cron mails it): one line on stderr."""
+    sys.stderr.write(f"followup-cal: warning: {redact(message)}\n")
+    sys.stderr.flush()
 
 
 # -- where things live -------------------------------------------------------------------
@@ -111,8 +216,33 @@ def write_private(path: Path, text: str) -> None:
 
 def save(creds, path: Path | None = None) -> Path:
     path = path or token_path()
+    _track(creds)
     write_private(path, creds.to_json())
     return path
+
+
+REVOKE = "https://myaccount.google.com/permissions"
+
+
+def ensure_private(path: Path) -> None:
+    """A token file others may read is made 0600 with a warning; refused if it cannot be."""
+    if os.name == "nt":  # pragma: no cover - ACLs, not mode bits
+        return
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return  # reading it will say what is wrong
+    if not mode & 0o077:
+        return
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise AuthError(
+            f"{path} can be read by other users (mode {mode:o}) and cannot be made private "
+            f"({exc.strerror or exc}): run `chmod 600 {path}` as its owner; if others may "
+            f"have copied it, remove the access at {REVOKE} and {RUN_AUTH}") from None
+    warn(f"{path} could be read by other users (mode {mode:o}); made it 0600. If anyone "
+         f"else may have copied it, remove the access at {REVOKE} and {RUN_AUTH}")
 
 
 def _http(timeout: float = 60):
@@ -130,7 +260,7 @@ def refresh_request():
 
 def _expired_message(exc: BaseException) -> str:
     first = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-    detail = (first.splitlines() or [type(exc).__name__])[0][:120]
+    detail = (redact(first).splitlines() or [type(exc).__name__])[0][:120]
     return f"the Google sign-in has expired or was revoked ({detail}): {RUN_AUTH}"
 
 
@@ -145,20 +275,35 @@ def load(path: Path | None = None):
 
     path = path or token_path()
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise AuthError(f"not signed in to Google (no {path}): {RUN_AUTH}") from None
     except (OSError, ValueError) as exc:
         raise AuthError(f"{path}: not a readable token ({exc}): {RUN_AUTH}") from None
+    remember_secrets(*re.findall(r'"(?:token|refresh_token|client_secret)"\s*:\s*"([^"]*)',
+                                 text))  # even from a file too broken to parse
+    try:
+        info = json.loads(text)
+    except ValueError as exc:
+        raise AuthError(f"{path}: not a readable token ({redact(str(exc))}): {RUN_AUTH}"
+                        ) from None
     if not isinstance(info, dict):
         raise AuthError(f"{path}: not a token file: {RUN_AUTH}")
+    ensure_private(path)  # before anything is sent with it
+    remember_secrets(info.get("token"), info.get("refresh_token"), info.get("client_secret"))
     try:
         creds = Credentials.from_authorized_user_info(info)
-    except ValueError as exc:
-        raise AuthError(f"{path}: {exc}: {RUN_AUTH}") from None
-    if info.get("token_uri"):
-        # from_authorized_user_info always resets it to Google's; keep the file's
-        creds = creds.with_token_uri(info["token_uri"])
+        if isinstance(info.get("token_uri"), str) and info["token_uri"]:
+            # from_authorized_user_info always resets it to Google's: keep the file's.
+            # with_token_uri copies all but the expiry: keep that too, or an expired
+            # token looks valid for ever
+            expiry = creds.expiry
+            creds = creds.with_token_uri(info["token_uri"])
+            creds.expiry = expiry
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise AuthError(f"{path}: not a usable token ({redact(str(exc))[:160]}): {RUN_AUTH}"
+                        ) from None
+    _track(creds)
     scopes = set(creds.scopes or ())
     if scopes and EVENTS_SCOPE not in scopes:
         raise AuthError(f"the saved sign-in may not read or write events: {RUN_AUTH} again")
@@ -169,8 +314,12 @@ def load(path: Path | None = None):
             creds.refresh(refresh_request())
         except RefreshError as exc:
             raise AuthError(_expired_message(exc)) from None
-        except TransportError as exc:
-            raise AuthError(f"cannot reach Google to renew the sign-in ({exc})") from None
+        except (TransportError, OSError) as exc:
+            raise AuthError(f"cannot reach Google to renew the sign-in ({redact(str(exc))})"
+                            ) from None
+        except ValueError as exc:  # a token_uri that is no address
+            raise AuthError(f"{path}: cannot renew the sign-in ({redact(str(exc))[:160]}): "
+                            f"{RUN_AUTH}") from None
         save(creds, path)
     return creds
 
@@ -212,10 +361,14 @@ def run_flow(secrets: Path, port: int | None = None, display: bool | None = None
             f"no OAuth client file at {secrets}: create a Desktop OAuth client in the "
             "Google Cloud console, download it there or pass --credentials FILE "
             "(credentials.example.json shows the shape)")
+    with contextlib.suppress(OSError, ValueError):
+        remember_secrets(*re.findall(r'"client_secret"\s*:\s*"([^"]*)',
+                                     secrets.read_text(encoding="utf-8")))
     try:
         flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=list(SCOPES))
     except (ValueError, KeyError, OSError) as exc:
-        raise ClientSecretsError(f"{secrets}: not an OAuth client file ({exc})") from None
+        raise ClientSecretsError(f"{secrets}: not an OAuth client file ({redact(str(exc))})"
+                                 ) from None
     display = has_display() if display is None else display
     if port is None:
         port = 0 if display else DEFAULT_PORT
@@ -231,7 +384,8 @@ def run_flow(secrets: Path, port: int | None = None, display: bool | None = None
         )
     except OSError as exc:
         if type(exc).__module__.startswith(("requests", "urllib3")):
-            raise AuthError(f"cannot reach Google to finish signing in ({exc})") from None
+            raise AuthError(f"cannot reach Google to finish signing in ({redact(str(exc))})"
+                            ) from None
         raise AuthError(f"cannot listen on localhost:{port} ({exc.strerror or exc}); "
                         "try --port with another number") from None
     except Exception as exc:
@@ -242,5 +396,6 @@ def run_flow(secrets: Path, port: int | None = None, display: bool | None = None
                             "again") from None
         if name in ("AccessDeniedError", "MismatchingStateError", "InvalidGrantError",
                     "OAuth2Error") or "oauthlib" in type(exc).__module__:
-            raise AuthError(f"Google sign-in failed: {exc}") from None
+            raise AuthError(f"Google sign-in failed: {redact(str(exc))}") from None
+        scrub(exc)
         raise

@@ -36,7 +36,7 @@ def sync_lock(wait: float | None = None) -> Iterator[bool]:
     """
     wait = LOCK_WAIT_SECONDS if wait is None else wait
     path = lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fh = open(path, "a+")  # noqa: SIM115 (held for the whole block)
     try:
         deadline = time.monotonic() + wait

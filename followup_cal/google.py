@@ -39,7 +39,7 @@ from .auth import RUN_AUTH, AuthError
 from .config import ConfigError, Settings
 from .detect import Window, collect
 from .model import Attendee, CalendarEvent, FollowUp, Interview, Person, SourceData
-from .rules import key_digest
+from .rules import UID_DOMAIN, key_digest
 
 API_URL_ENV = "FOLLOWUP_CAL_GOOGLE_API_URL"
 CALENDAR_NAME = "Interview follow-ups"
@@ -94,6 +94,11 @@ def event_id(key: str) -> str:
     return base64.b32hexencode(key_digest(key)).decode("ascii").lower().rstrip("=")
 
 
+def uid_for_digest(hex_digest: str) -> str:
+    """The follow-up's uid (`rules.uid_for`) from the key digest our events carry."""
+    return f"{hex_digest[:32]}@{UID_DOMAIN}"
+
+
 def api_root() -> str | None:
     url = os.environ.get(API_URL_ENV, "").strip()
     if not url:
@@ -141,7 +146,16 @@ def http_message(exc: BaseException) -> str:
 
 
 def describe(exc: BaseException, what: str = "") -> Exception:
-    """One-line error for anything the Google client raised."""
+    """One-line error for anything the Google client raised; never with a secret in it."""
+    from .auth import redact
+
+    out = _describe(exc, what)
+    if out is not exc:
+        out.args = tuple(redact(a) if isinstance(a, str) else a for a in out.args)
+    return out
+
+
+def _describe(exc: BaseException, what: str = "") -> Exception:
     from google.auth.exceptions import RefreshError, TransportError
     from googleapiclient.errors import HttpError
 
@@ -186,11 +200,15 @@ def one_line_errors() -> Iterator[None]:
     from google.auth.exceptions import GoogleAuthError
     from googleapiclient.errors import Error as ClientError
 
+    from .auth import scrub
+
     try:
         yield
     except (ClientError, GoogleAuthError, httplib2.HttpLib2Error, ConnectionError,
             TimeoutError, ssl.SSLError, socket.gaierror) as exc:
-        raise describe(exc) from exc
+        error = describe(exc)
+        scrub(exc)  # the chain `--debug` prints: what a server echoed back stays hidden
+        raise error from exc
 
 
 # -- the client --------------------------------------------------------------------------
@@ -590,6 +608,30 @@ class Sink:
                     self.client.run(self.client.service.calendars().delete(calendarId=extra))
         return chosen
 
+    def _keep_one(self, ids: list[str]) -> str:
+        """Several calendars of ours and none recorded: a run was killed after a re-sent
+        calendars.insert had made two, before it could delete the extra. Keep the one
+        with our events in it (else the first); delete the empty ones we made."""
+        from googleapiclient.errors import HttpError
+
+        def has_events(calendar_id: str) -> bool:
+            for _page, _item in self.client.events(
+                    calendar_id, privateExtendedProperty=f"{MARKER_KEY}={MARKER_VALUE}",
+                    showDeleted=True, maxResults=1):
+                return True
+            return False
+
+        used = [cid for cid in ids if has_events(cid)]
+        keep = (used or ids)[0]
+        made_by_us = {c.get("id") for c in self.client.calendar_list()
+                      if "[followup-cal " in (c.get("description") or "")}
+        for cid in ids:
+            if cid != keep and cid not in used and cid in made_by_us:
+                with contextlib.suppress(HttpError, OSError):
+                    self.client.run(self.client.service.calendars().delete(calendarId=cid))
+        self.client.forget_calendar_list()
+        return keep
+
     def calendar(self) -> str | None:
         """The calendar to write to; the dedicated one is created on first use."""
         if self.target_arg:
@@ -597,7 +639,11 @@ class Sink:
         known = self.ledger.get_state(CALENDAR_STATE)
         if known:
             return known
-        found = next(iter(self._find_dedicated()), None)
+        mine = self._find_dedicated()
+        if len(mine) > 1 and not self.dry_run:
+            found = self._keep_one(mine)
+        else:
+            found = next(iter(mine), None)
         if not found and self.dry_run:
             return None
         if not found:
@@ -737,7 +783,7 @@ class Sink:
         target = f"google:{calendar_id or CALENDAR_NAME}"
         result.target = target
         written = self.ledger.written(target) if calendar_id else []
-        by_gid = {event_id(w.key): w for w in written}
+        by_gid = {event_id(w.key): w for w in written if w.key}
         user_deleted_before = {w.uid for w in written if w.deleted_by_user}
         removed_by_us = {w.uid for w in written if w.removed_at is not None
                          and not w.deleted_by_user}
@@ -794,8 +840,11 @@ class Sink:
                 continue  # only what is still ahead; the past is history
             summary = item.get("summary") or ""
             if not self.dry_run:
-                if w is not None:  # first, so a kill after the delete cannot look like
-                    self.ledger.mark_removed(target, w.uid, self.now)  # a user's deletion
+                # first, so a kill after the delete cannot look like a user's deletion
+                if w is not None:
+                    self.ledger.mark_removed(target, w.uid, self.now)
+                else:  # ours, but the run that wrote it was killed before recording it
+                    self._record_removed(target, item, start)
                 self._delete(calendar_id, gid)
             self._note("delete", gid, summary, start)
 
@@ -805,6 +854,15 @@ class Sink:
                 for uid in user_deleted:
                     self.ledger.mark_deleted_by_user(target, uid)
         return result
+
+    def _record_removed(self, target: str, item: dict, start: datetime) -> None:
+        key = _private(item).get(KEY_PROP) or ""
+        if not re.fullmatch(r"[0-9a-f]{64}", key):
+            return
+        end = parse_when(item.get("end"))
+        self.ledger.record_removed(target, uid_for_digest(key), start,
+                                   end if isinstance(end, datetime) else start,
+                                   _private(item).get(HASH_PROP) or "", self.now)
 
     def _delete(self, calendar_id: str, gid: str) -> None:
         from googleapiclient.errors import HttpError

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -312,7 +313,10 @@ def build_history(
             continue
         counted.add(w.uid)
         made.append(Contact(company, w.start, w.channel or settings.check_in_channel))
-    return History(contacts=(*logged, *made), outcomes=outs)
+    # written, still there, and due: the user has seen it; don't move it to now again
+    shown = frozenset(w.uid for w in rows if w.uid not in deleted and w.removed_at is None
+                      and w.start < now)
+    return History(contacts=(*logged, *made), outcomes=outs, shown=shown)
 
 
 def application_state(
@@ -347,7 +351,11 @@ class Ledger:
         """Open (creating and migrating as needed); waits up to `timeout` s for a writer."""
         path = Path(path) if path is not None else default_path()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # the names and addresses of interviewers, how applications ended: the
+            # owner's only (SQLite gives -wal and -shm the database file's mode)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
             conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(f"{path}: cannot open the state file ({exc})") from None
@@ -576,6 +584,19 @@ class Ledger:
         with self.transaction():
             self.conn.execute("UPDATE written SET removed_at = ? WHERE target = ? AND uid = ?",
                               (_ts(now), target, uid))
+
+    def record_removed(self, target: str, uid: str, start: datetime, end: datetime,
+                       content_hash: str, now: datetime) -> None:
+        """We take off `target` an event of ours that no row records (the run that wrote
+        it was killed before its ledger update): remember that it was us, not the user,
+        so that it comes back if it is planned again. What it was is unknown (key '')."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO written (uid, target, key, kind, channel, company, "
+                'interview_identity, start, "end", content_hash, written_at, removed_at) '
+                "VALUES (?, ?, '', '', NULL, '', '', ?, ?, ?, ?, ?) "
+                "ON CONFLICT (uid, target) DO UPDATE SET removed_at = excluded.removed_at",
+                (uid, target, _ts(start), _ts(end), content_hash, _ts(now), _ts(now)))
 
     def mark_deleted_by_user(self, target: str, uid: str) -> None:
         """The user deleted it: never re-create it, never count it as made."""

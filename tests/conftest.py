@@ -51,3 +51,8 @@ def plan_json(*files: str, now: str, tz: str = ZONE, extra: tuple[str, ...] = ()
     r = cli(*args)
     assert r.code == 0, r.err
     return r.json()
+
+
+def pytest_configure(config) -> None:
+    """`slow`: long runs (the 100-sync soak), skipped unless asked for with `-m slow`."""
+    config.addinivalue_line("markers", "slow: long runs; skipped unless `-m slow` is given")

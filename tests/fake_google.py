@@ -25,6 +25,13 @@ closed before the request is handled) and "lost" (the request is handled, then
 the connection is closed before the response: a write that landed unseen).
 Counters: `write_requests` (every POST/PATCH/PUT/DELETE to the API that
 arrived), `writes_applied`, and `calls` (method, route) per request.
+
+Kills: `hold_request(n, after=...)` holds the n-th request from then on (token
+ones included) before it is handled, or after (a write that landed), and sets
+`held`, so a test can SIGKILL the client at a known point.
+Secrets: with `echo_credentials`, every error body repeats what the client
+sent (bearer token, refresh token, client secret, code), as a careless proxy or
+server might, to prove that none of it reaches the user's terminal.
 """
 
 from __future__ import annotations
@@ -127,6 +134,13 @@ class FakeGoogle:
         self.block_after_writes: int | None = None  # then hold every later write
         self.blocked = threading.Event()  # set when a write is being held
         self.release = threading.Event()
+        self.hold_at: int | None = None  # hold the n-th request counted from hold_request
+        self.hold_after = False  # ... after handling it (a write lands, no answer goes out)
+        self.held = threading.Event()  # set while that request is being held
+        self.unhold = threading.Event()
+        self.held_call: tuple[str, str] | None = None
+        self._since_hold = 0
+        self.echo_credentials = False  # error bodies repeat the request's secrets
         self.write_requests = 0
         self.writes_applied = 0
         self.token_requests = 0
@@ -165,6 +179,7 @@ class FakeGoogle:
 
     def stop(self) -> None:
         self.release.set()
+        self.unhold.set()
         if self.server:
             self.server.shutdown()
             self.server.server_close()
@@ -188,6 +203,36 @@ class FakeGoogle:
         self.rate = rate
         self.chaos_kinds = kinds
         self.rng = random.Random(seed)
+
+    def hold_request(self, n: int | None, *, after: bool = False) -> None:
+        """Hold the n-th request from now on (1 = the next one); None stops holding.
+
+        `after=False`: it is held before being handled (it never happened);
+        `after=True`: it is handled first (a write lands), then its answer is held.
+        `held` is set once it is held; the connection drops when `unhold` is set.
+        """
+        with self.lock:
+            self.hold_at = n
+            self.hold_after = after
+            self._since_hold = 0
+            self.held_call = None
+            self.held.clear()
+            self.unhold.clear()
+
+    def _hold_this(self, method: str, route: str) -> bool:
+        with self.lock:
+            if self.hold_at is None:
+                return False
+            self._since_hold += 1
+            if self._since_hold != self.hold_at:
+                return False
+            self.held_call = (method, route)
+            return True
+
+    def _hold(self, h: BaseHTTPRequestHandler) -> None:
+        self.held.set()
+        self.unhold.wait(60)
+        self._drop(h)
 
     def calendar(self, cal_id: str) -> Calendar:
         cal_id = self.user if cal_id == "primary" else cal_id
@@ -255,6 +300,9 @@ class FakeGoogle:
                 self.write_requests += 1
             if is_token:
                 self.token_requests += 1
+        hold = self._hold_this(method, route)
+        if hold and not self.hold_after:
+            return self._hold(h)
         fault = self._pick_fault(method, route)
         if fault:
             self.faults_served[fault] += 1
@@ -270,11 +318,16 @@ class FakeGoogle:
                 "daily": (403, "dailyLimitExceeded", "Daily Limit Exceeded"),
             }[fault]
             domain = "usageLimits" if fault in ("quota", "daily", "403rate", "429") else "global"
-            return self._send(h, code, error_body(code, message, reason, domain))
+            return self._send(h, code, self._echo(h, raw, error_body(code, message, reason,
+                                                                     domain)))
         if is_token:
             status, payload = self._token(raw)
         else:
             status, payload = self._api(h, method, path, query, raw)
+        if status >= 400:
+            payload = self._echo(h, raw, payload)
+        if hold:
+            return self._hold(h)
         if method in WRITE_METHODS and not is_token and self.block_after_writes is not None \
                 and self.writes_applied > self.block_after_writes:
             # the write landed; its response never leaves (the client gets killed)
@@ -299,6 +352,26 @@ class FakeGoogle:
             return "events." + {"GET": "get", "PATCH": "patch", "PUT": "update",
                                 "DELETE": "delete"}.get(method, method.lower())
         return "unknown"
+
+    def _echo(self, h: BaseHTTPRequestHandler, raw: bytes, payload):
+        """With `echo_credentials`, put what the client sent into the error text."""
+        if not self.echo_credentials or not isinstance(payload, dict):
+            return payload
+        sent = [h.headers.get("Authorization") or ""]
+        with contextlib.suppress(UnicodeDecodeError):
+            form = parse_qs(raw.decode("utf-8"))
+            sent += [f"{k}={v[0]}" for k, v in form.items()
+                     if k in ("refresh_token", "client_secret", "code", "client_id")]
+        note = " (request had: " + "; ".join(s for s in sent if s) + ")"
+        payload = copy.deepcopy(payload)
+        error = payload.get("error")
+        if isinstance(error, dict):
+            error["message"] = str(error.get("message", "")) + note
+            for e in error.get("errors") or ():
+                e["message"] = str(e.get("message", "")) + note
+        else:
+            payload["error_description"] = str(payload.get("error_description", "")) + note
+        return payload
 
     def _drop(self, h: BaseHTTPRequestHandler) -> None:
         h.close_connection = True
@@ -618,7 +691,8 @@ SCOPES = ["https://www.googleapis.com/auth/calendar.events",
 
 
 def write_token(home, fake: FakeGoogle, *, token: str = "access-1",
-                refresh: str = "refresh-1", expiry: str = "2099-01-01T00:00:00Z") -> str:
+                refresh: str = "refresh-1", expiry: str = "2099-01-01T00:00:00Z",
+                client_secret: str = "test-secret") -> str:
     """An authorized-user token file whose token_uri is the fake (never the internet)."""
     import os
 
@@ -626,7 +700,7 @@ def write_token(home, fake: FakeGoogle, *, token: str = "access-1",
     with open(path, "w", encoding="utf-8") as fh:
         json.dump({"token": token, "refresh_token": refresh, "token_uri": fake.url + "token",
                    "client_id": "test-client.apps.googleusercontent.com",
-                   "client_secret": "test-secret", "scopes": SCOPES, "expiry": expiry,
+                   "client_secret": client_secret, "scopes": SCOPES, "expiry": expiry,
                    "universe_domain": "googleapis.com", "account": ""}, fh)
     os.chmod(path, 0o600)
     return path

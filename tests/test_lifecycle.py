@@ -332,3 +332,23 @@ def test_state_commands_exist_whichever_module_is_imported_first():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert {"outcome", "contacted", "status", "plan", "export"} <= set(eval(out))
+
+
+def test_overdue_thank_you_written_by_export_is_not_moved_again(tmp_path):
+    """Exported at 08:00 with the thank-you due at 16:30; at 17:00 it is not re-planned."""
+    from conftest import ZONE, cli, data
+
+    src = data("google_utc_x_wr_timezone.ics")
+    out = tmp_path / "f.ics"
+    r = cli("export", src, "-o", str(out), "--now", "2026-03-03T08:00", "--timezone", ZONE)
+    assert r.code == 0, r.err
+    r = cli("plan", "--json", "--ics", src, "--now", "2026-03-03T17:00", "--timezone", ZONE)
+    assert [p for p in r.json() if p["kind"] == "thank_you_email"] == []
+    fresh = tmp_path / "other-home"
+    fresh.mkdir()
+    import os
+
+    os.environ["FOLLOWUP_CAL_HOME"] = str(fresh)  # the autouse fixture restores it
+    r = cli("plan", "--json", "--ics", src, "--now", "2026-03-03T17:00", "--timezone", ZONE)
+    assert {p["start"] for p in r.json() if p["kind"] == "thank_you_email"} == {
+        "2026-03-03T17:00:00-05:00"}
