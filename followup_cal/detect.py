@@ -455,10 +455,14 @@ def infer_me(events: Iterable[CalendarEvent], settings: Settings) -> frozenset[s
 
 @dataclass(frozen=True)
 class Window:
-    """Interviews are looked for in [start, end]; busy times until busy_end."""
+    """Interviews are looked for in [start, end]; busy times in [busy_start, busy_end].
+
+    Call slots are never in the past, so busy times before now are not needed.
+    """
 
     start: datetime
     end: datetime
+    busy_start: datetime
     busy_end: datetime
 
     @classmethod
@@ -468,7 +472,7 @@ class Window:
         margin = settings.check_in_days + settings.max_inquiries * settings.inquiry_gap_days
         margin += settings.move_on_days + settings.slot_search_days
         return cls(now - timedelta(days=settings.lookback_days), end,
-                   end + timedelta(days=margin))
+                   now - timedelta(days=1), end + timedelta(days=margin))
 
 
 def collect(

@@ -7,12 +7,15 @@ atomic: an existing output is replaced whole or not at all.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import glob
 import hashlib
 import os
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -46,34 +49,79 @@ class Reading:
 
 # -- decoding -------------------------------------------------------------------------
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252.
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+CHUNK = 1 << 20
+
+
+def encoding_of(data: bytes) -> str:
+    """UTF-16 with BOM, UTF-8 (with or without BOM), else cp1252.
 
     icalendar would replace undecodable bytes silently; a cp1252 export must
-    keep its accented names.
+    keep its accented names. UTF-8 is checked in chunks, so a large file is
+    not held twice to find out.
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    if data.startswith(UTF16_BOMS):
+        return "utf-16"
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    checker = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
     try:
-        return data.decode("utf-8-sig")
+        for i in range(0, len(data), CHUNK):
+            checker.decode(view[i:i + CHUNK])
+        checker.decode(b"", final=True)
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return "cp1252"
+    return "utf-8"
 
 
-def read_text(path: str) -> str:
+def decode(data: bytes) -> str:
+    encoding = encoding_of(data)
+    return data.decode(encoding, errors="replace" if encoding == "cp1252" else "strict")
+
+
+def read_bytes(path: str) -> bytes:
     if path == "-":
-        return decode(sys.stdin.buffer.read())
+        return sys.stdin.buffer.read()
     p = Path(path)
     try:
         if p.is_dir():
             raise InputError(f"{path}: is a directory, not an .ics file")
-        return decode(p.read_bytes())
+        return p.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def read_text(path: str) -> str:
+    return decode(read_bytes(path))
+
+
+def filtered_text(data: bytes, keep: Callable[[str], bool], start: datetime,
+                  end: datetime) -> str:
+    """The pre-filtered calendar, decoded.
+
+    The scan runs over the bytes read as Latin-1 (one byte per character, and
+    every byte the scanner looks for is ASCII), so a non-Latin-1 character in a
+    large export does not make Python hold the whole text at 2-4 bytes per
+    character; only the kept part and the summaries are really decoded.
+    """
+    encoding = encoding_of(data)
+    if encoding == "utf-16":
+        return prefiltering.prefilter(data.decode("utf-16"), keep, start, end)
+    real = "cp1252" if encoding == "cp1252" else "utf-8"
+    skip = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
+    wide = str(memoryview(data)[skip:], "latin-1")
+
+    def keep_summary(summary: str) -> bool:
+        return keep(summary.encode("latin-1").decode(real, errors="replace"))
+
+    kept = prefiltering.prefilter(wide, keep_summary, start, end)
+    del wide
+    return kept.encode("latin-1").decode(real, errors="replace")
 
 
 def parse_calendars(text: str, name: str):
@@ -353,9 +401,13 @@ def read_events(paths: Iterable[str], settings: Settings, now: datetime,
         keep = None
     events: list[CalendarEvent] = []
     for path in paths:
-        text = read_text(path)
+        data = read_bytes(path)
         if keep is not None:
-            text = prefiltering.prefilter(text, keep, window.start, window.busy_end)
+            # busy times only matter from now on: slots are never in the past
+            text = filtered_text(data, keep, window.busy_start, window.busy_end)
+        else:
+            text = decode(data)
+        del data
         cals = parse_calendars(text, path)
         del text  # the whole file: free it before the calendars are expanded
         for cal in cals:
@@ -406,6 +458,18 @@ def to_ical(followups: Iterable[FollowUp], settings: Settings, now: datetime) ->
     return cal.to_ical()
 
 
+STALE_TEMP_SECONDS = 3600  # older temp siblings are from killed runs, not running ones
+
+
+def _remove_stale_temps(folder: Path, name: str) -> None:
+    """Temp files that runs killed mid-write (SIGKILL) left behind."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for old in folder.glob(f".{glob.escape(name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+
+
 def write_atomic(path: str, data: bytes) -> None:
     """Temporary file in the same folder, then rename: never half-written."""
     if path == "-":
@@ -418,6 +482,7 @@ def write_atomic(path: str, data: bytes) -> None:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{path}: folder {folder} does not exist")
+    _remove_stale_temps(folder, target.name)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:

@@ -44,9 +44,14 @@ def _plan(path: str, now: str, enabled: bool, monkeypatch) -> tuple[int, str, st
 def _events(path: str, now: str, enabled: bool) -> list[str]:
     """The occurrences read, in a stable order (recurring_ical_events yields them in an
     order that can change from one call to the next, even for the same calendar)."""
+    from followup_cal.detect import Window
+
     settings = Settings(timezone=ZONE)
     when = datetime.fromisoformat(now).replace(tzinfo=ZoneInfo(ZONE))
-    return sorted(map(repr, read_events([path], settings, when, Reading(), prefilter=enabled)))
+    since = Window.around(when, settings).busy_start  # busy times before it are never used
+    events = read_events([path], settings, when, Reading(), prefilter=enabled)
+    return sorted(repr(e) for e in events if KEEP(e.summary) or (
+        e.end > since.date() if e.all_day else e.end > since))
 
 
 # -- same plan on every test calendar -----------------------------------------------------
