@@ -287,7 +287,8 @@ settings = build_settings(timezone=sys.argv[3], me=())
 now = datetime.fromisoformat(sys.argv[2]).replace(tzinfo=ZoneInfo(sys.argv[3]))
 w = Window.around(now, settings)
 text = read_text(sys.argv[1])
-out = prefilter(text, Detector.build(settings, ()).is_interview_summary, w.start, w.busy_end)
+out = prefilter(text, Detector.build(settings, ()).is_interview_summary, w.busy_start,
+                w.busy_end)
 print(f"{out.count('BEGIN:VEVENT')} of {text.count('BEGIN:VEVENT')} VEVENTs")
 """
 

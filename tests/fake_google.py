@@ -719,6 +719,19 @@ class _FastTime:
         return getattr(self._real, name)
 
 
+def serve(monkeypatch) -> FakeGoogle:
+    """A started fake, the client pointed at it, no proxy in the way, short back-off."""
+    from followup_cal import google
+
+    server = FakeGoogle().start()
+    monkeypatch.setenv(google.API_URL_ENV, server.url)
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
+                 "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    fast_backoff(monkeypatch)
+    return server
+
+
 def fast_backoff(monkeypatch) -> None:
     """Patch the client's retry sleeps (googleapiclient.http.time) and ours (google.SLEEP)."""
     import time as real_time

@@ -11,32 +11,18 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fake_google import SCOPES, FakeGoogle, fast_backoff, google_event, write_token
+from fake_google import SCOPES, FakeGoogle, google_event, serve, write_token
 
-from followup_cal import auth, google
+from followup_cal import auth
 
 from conftest import ZONE, cli
 
 NOW = "2026-03-01T09:00"
 
 
-@pytest.fixture(autouse=True)
-def commands():
-    from followup_cal import cli_google
-    from followup_cal.cli import cli as group
-
-    if "sync" not in group.commands:
-        cli_google.register(group)
-
-
 @pytest.fixture
 def fake(home, monkeypatch):
-    server = FakeGoogle().start()
-    monkeypatch.setenv(google.API_URL_ENV, server.url)
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    fast_backoff(monkeypatch)
+    server = serve(monkeypatch)
     server.seed(google_event("Phone screen with Acme", "2026-03-02T10:00:00"))
     yield server
     server.stop()

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_google import FakeGoogle, fast_backoff, google_event, write_token
+from fake_google import google_event, serve, write_token
 
 from followup_cal import google
 from followup_cal.ledger import Ledger
@@ -35,13 +35,8 @@ BUSY = "another sync is running; this one did nothing"
 
 @pytest.fixture
 def fake(home, monkeypatch):
-    server = FakeGoogle().start()
-    monkeypatch.setenv(google.API_URL_ENV, server.url)
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+    server = serve(monkeypatch)
     write_token(home, server)
-    fast_backoff(monkeypatch)
     server.seed(google_event("Phone screen with Acme", "2026-03-02T10:00:00"))
     server.seed(google_event(
         "Onsite interview - Globex", "2026-03-03T14:00:00",

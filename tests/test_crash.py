@@ -23,7 +23,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from fake_google import FakeGoogle, fast_backoff, google_event, write_token
+from fake_google import FakeGoogle, google_event, serve, write_token
 
 from followup_cal import google
 from followup_cal.ledger import SCHEMA_VERSION, Ledger
@@ -49,13 +49,8 @@ ledger.Ledger.record_written = _record_written
 
 @pytest.fixture
 def fake(home, monkeypatch):
-    server = FakeGoogle().start()
-    monkeypatch.setenv(google.API_URL_ENV, server.url)
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+    server = serve(monkeypatch)
     write_token(home, server)
-    fast_backoff(monkeypatch)
     yield server
     server.stop()
 

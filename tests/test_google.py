@@ -15,7 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from fake_google import FakeGoogle, fast_backoff, google_event, write_token
+from fake_google import google_event, serve, write_token
 
 from followup_cal import google
 
@@ -26,25 +26,10 @@ RUN_CLI = ("import sys; from followup_cal.cli import cli; from followup_cal impo
            " 'sync' in cli.commands or cli_google.register(cli); cli(prog_name='followup-cal')")
 
 
-@pytest.fixture(autouse=True)
-def commands():
-    """`auth` and `sync` on the group (cli.py imports cli_google once wired)."""
-    from followup_cal import cli_google
-    from followup_cal.cli import cli as group
-
-    if "sync" not in group.commands:
-        cli_google.register(group)
-
-
 @pytest.fixture
 def fake(home, monkeypatch):
-    server = FakeGoogle().start()
-    monkeypatch.setenv(google.API_URL_ENV, server.url)
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+    server = serve(monkeypatch)
     write_token(home, server)
-    fast_backoff(monkeypatch)
     yield server
     server.stop()
 

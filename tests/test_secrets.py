@@ -19,9 +19,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fake_google import FakeGoogle, fast_backoff, google_event, write_token
+from fake_google import FakeGoogle, google_event, serve, write_token
 
-from followup_cal import auth, google
+from followup_cal import auth
 
 from conftest import ZONE, cli
 
@@ -35,12 +35,7 @@ CLIENT_ID = "test-client.apps.googleusercontent.com"
 
 @pytest.fixture
 def fake(home, monkeypatch):
-    server = FakeGoogle().start()
-    monkeypatch.setenv(google.API_URL_ENV, server.url)
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    fast_backoff(monkeypatch)
+    server = serve(monkeypatch)
     server.access_tokens = {ACCESS}
     server.refresh_tokens = {REFRESH}
     server.echo_credentials = True
