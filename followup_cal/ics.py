@@ -114,7 +114,9 @@ def filtered_text(data: bytes, keep: Callable[[str], bool], start: datetime,
         return prefiltering.prefilter(data.decode("utf-16"), keep, start, end)
     real = "cp1252" if encoding == "cp1252" else "utf-8"
     skip = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
-    wide = str(memoryview(data)[skip:], "latin-1")
+    with memoryview(data) as view:
+        wide = str(view[skip:], "latin-1")
+    del data  # the caller kept no reference: free the raw file before the scan
 
     def keep_summary(summary: str) -> bool:
         return keep(summary.encode("latin-1").decode(real, errors="replace"))
@@ -401,13 +403,13 @@ def read_events(paths: Iterable[str], settings: Settings, now: datetime,
         keep = None
     events: list[CalendarEvent] = []
     for path in paths:
-        data = read_bytes(path)
         if keep is not None:
-            # busy times only matter from now on: slots are never in the past
-            text = filtered_text(data, keep, window.busy_start, window.busy_end)
+            # busy times only matter from now on: slots are never in the past.
+            # The bytes are passed straight in, so that filtered_text holds the
+            # only reference and can drop them before scanning.
+            text = filtered_text(read_bytes(path), keep, window.busy_start, window.busy_end)
         else:
-            text = decode(data)
-        del data
+            text = decode(read_bytes(path))
         cals = parse_calendars(text, path)
         del text  # the whole file: free it before the calendars are expanded
         for cal in cals:
