@@ -406,6 +406,8 @@ def sentence_date(
         quick = _quick_date(sentence, base)
         if quick is not None:
             return quick
+    if not DATEISH.search(sentence):
+        return None  # no hit could pass the check below: skip dateparser's start-up
     from dateparser.search import search_dates  # ~0.6 s to load: only when needed
 
     hits = search_dates(
