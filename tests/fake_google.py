@@ -762,3 +762,100 @@ def google_event(summary: str, start: str, minutes: int = 45, tz: str = "America
         body["organizer"] = {"email": organizer[0], "displayName": organizer[1]}
     body.update(extra)
     return body
+
+
+# -- checks shared by the crash and concurrency tests -----------------------------------------
+
+
+def on_calendar(fake: FakeGoogle) -> dict:
+    """Our live follow-ups over every calendar, uid -> start; fails on any duplicate."""
+    from datetime import datetime
+
+    from followup_cal import google
+    from followup_cal.rules import UID_DOMAIN
+
+    found: dict = {}
+    for cal in list(fake.calendars.values()):
+        for event in fake.events_in(cal.id).values():
+            if not google.is_ours(event):
+                continue
+            uid = f"{google._private(event)[google.KEY_PROP][:32]}@{UID_DOMAIN}"
+            assert uid not in found, f"duplicate follow-up {uid} ({event.get('summary')})"
+            found[uid] = datetime.fromisoformat(event["start"]["dateTime"])
+    return found
+
+
+def planned(args) -> dict:
+    """What `plan --google --json` says should be there, uid -> start."""
+    from datetime import datetime
+
+    from conftest import cli
+
+    r = cli("plan", "--google", "--json", *args)
+    assert r.code == 0, r.err
+    return {item["uid"]: datetime.fromisoformat(item["start"]) for item in r.json()}
+
+
+def integrity(path) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(str(path))
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def assert_converged(fake: FakeGoogle, home, args) -> None:
+    """Calendar == plan, one dedicated calendar, ledger agrees, next run writes nothing."""
+    from followup_cal import google
+    from followup_cal.ledger import Ledger
+
+    from conftest import cli
+
+    want = planned(args)
+    assert want, "the scenario plans nothing"
+    assert on_calendar(fake) == want
+    mine = [c for c in fake.secondary() if c.summary == google.CALENDAR_NAME]
+    assert len(mine) == 1, [c.id for c in mine]
+    assert integrity(home / "state.db") == "ok"
+    with Ledger.open() as ledger:
+        target = f"google:{ledger.get_state(google.CALENDAR_STATE)}"
+        rows = {w.uid for w in ledger.written(target) if w.removed_at is None}
+        assert ledger.get_state(google.CALENDAR_STATE) == mine[0].id
+    assert rows >= set(want)
+    writes = fake.write_requests
+    r = cli("sync", *args)
+    assert r.code == 0 and "0 created, 0 updated, 0 deleted" in r.out, r.out + r.err
+    assert fake.write_requests == writes
+
+
+class Browser:
+    """Plays the user's browser in `auth`: Google sends it back to the local redirect
+    with an authorization code (accepted by the fake unless `good_code` is False)."""
+
+    def __init__(self, fake: FakeGoogle, code: str = "code-1", good_code: bool = True):
+        self.fake = fake
+        self.code = code
+        self.good_code = good_code
+        self.seen: dict = {}
+
+    def open(self, url, new=0, autoraise=True):
+        import http.client
+        from urllib.parse import parse_qs, urlsplit
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        self.seen = query
+        if self.good_code:
+            self.fake.auth_codes[self.code] = "ok"
+
+        def back():
+            target = urlsplit(query["redirect_uri"])
+            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+            conn.request("GET", f"/?state={query['state']}&code={self.code}"
+                                f"&scope={query['scope'].replace(' ', '%20')}")
+            conn.getresponse().read()
+            conn.close()
+
+        threading.Thread(target=back, daemon=True).start()
+        return True

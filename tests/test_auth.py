@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import stat
-import threading
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fake_google import SCOPES, FakeGoogle, google_event, serve, write_token
+from fake_google import SCOPES, Browser, FakeGoogle, google_event, serve, write_token
 
 from followup_cal import auth
 
@@ -151,29 +148,6 @@ def write_client(home: Path, fake: FakeGoogle) -> Path:
         "client_secret": "test-secret", "redirect_uris": ["http://localhost"]}}))
     return path
 
-
-class Browser:
-    """Plays the user's browser: Google sends it back to the local redirect with a code."""
-
-    def __init__(self, fake: FakeGoogle):
-        self.fake = fake
-        self.seen: dict = {}
-
-    def open(self, url, new=0, autoraise=True):
-        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-        self.seen = query
-        self.fake.auth_codes["code-1"] = "ok"
-
-        def back():
-            target = urlsplit(query["redirect_uri"])
-            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-            conn.request("GET", f"/?state={query['state']}&code=code-1"
-                                f"&scope={query['scope'].replace(' ', '%20')}")
-            conn.getresponse().read()
-            conn.close()
-
-        threading.Thread(target=back, daemon=True).start()
-        return True
 
 
 def test_auth_flow_saves_the_token_0600(fake, home, monkeypatch):

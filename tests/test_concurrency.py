@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,11 +17,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_google import google_event, serve, write_token
+from fake_google import (
+    assert_converged,
+    google_event,
+    integrity,
+    planned,
+    serve,
+    write_token,
+)
 
 from followup_cal import google
 from followup_cal.ledger import Ledger
-from followup_cal.rules import UID_DOMAIN
 
 from conftest import ZONE, cli, data
 
@@ -62,39 +67,12 @@ def finish(proc: subprocess.Popen, timeout: float = 60) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
-def integrity(home: Path) -> str:
-    conn = sqlite3.connect(str(home / "state.db"))
-    try:
-        return conn.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        conn.close()
 
 
-def on_calendar(fake) -> dict[str, datetime]:
-    found: dict[str, datetime] = {}
-    for cal in list(fake.calendars.values()):
-        for event in fake.events_in(cal.id).values():
-            if google.is_ours(event):
-                uid = f"{google._private(event)[google.KEY_PROP][:32]}@{UID_DOMAIN}"
-                assert uid not in found, f"duplicate {uid}"
-                found[uid] = datetime.fromisoformat(event["start"]["dateTime"])
-    return found
 
 
-def planned() -> dict[str, datetime]:
-    r = cli("plan", "--google", "--json", *ARGS)
-    assert r.code == 0, r.err
-    return {i["uid"]: datetime.fromisoformat(i["start"]) for i in r.json()}
 
 
-def assert_converged(fake, home: Path) -> None:
-    want = planned()
-    assert want and on_calendar(fake) == want
-    assert [c.summary for c in fake.secondary()] == [google.CALENDAR_NAME]
-    assert integrity(home) == "ok"
-    writes = fake.write_requests
-    r = cli("sync", *ARGS)
-    assert r.code == 0 and fake.write_requests == writes, r.out + r.err
 
 
 # -- two syncs ----------------------------------------------------------------------------------
@@ -107,7 +85,7 @@ def test_two_syncs_started_together_one_writes_the_other_waits_and_writes_nothin
     assert all(err == "" for _c, _o, err in results), results
     lines = sorted(out.strip() for _c, out, _e in results)
     assert all(len(line.splitlines()) == 1 for line in lines), lines
-    want = planned()
+    want = planned(ARGS)
     first = f"synced '{google.CALENDAR_NAME}' (new calendar): {len(want)} created"
     assert sum(line.startswith(first) for line in lines) == 1, lines
     second = [line for line in lines if not line.startswith(first)][0]
@@ -116,7 +94,7 @@ def test_two_syncs_started_together_one_writes_the_other_waits_and_writes_nothin
                               in second), second
     # one calendar, each event inserted once: the runs did not overlap
     assert fake.write_requests == len(want) + 1
-    assert_converged(fake, home)
+    assert_converged(fake, home, ARGS)
 
 
 def test_sync_that_cannot_get_the_lock_exits_0_and_a_killed_holder_frees_it(fake, home):
@@ -148,7 +126,7 @@ def test_sync_that_cannot_get_the_lock_exits_0_and_a_killed_holder_frees_it(fake
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.communicate()
-    assert_converged(fake, home)
+    assert_converged(fake, home, ARGS)
 
 
 # -- two exports --------------------------------------------------------------------------------
@@ -173,7 +151,7 @@ def test_exports_to_one_file_at_once_leave_one_whole_file(tmp_path, home):
     assert out.read_bytes() == ref.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
         "followups.ics", "reference.ics"]  # no temp file left behind
-    assert integrity(home) == "ok"
+    assert integrity(home / "state.db") == "ok"
     with Ledger.open() as ledger:
         rows = ledger.written(f"ics:{out.resolve()}")
     r = cli("plan", "--json", "--ics", SOURCE, "--now", EXPORT_NOW, "--timezone", ZONE)
@@ -216,7 +194,7 @@ def test_outcome_and_contacted_racing_plan_lose_no_write(tmp_path, home):
     procs += [start("plan", "--ics", str(source), "--json", *now)]
     results = [finish(p) for p in procs]
     assert all(code == 0 for code, _o, _e in results), results
-    assert integrity(home) == "ok"
+    assert integrity(home / "state.db") == "ok"
     with Ledger.open() as ledger:
         assert sorted(o.company for o in ledger.outcomes() if o.source == "cli") == sorted(
             rejected)

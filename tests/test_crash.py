@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -23,7 +22,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from fake_google import FakeGoogle, google_event, serve, write_token
+from fake_google import (
+    FakeGoogle,
+    assert_converged,
+    google_event,
+    integrity,
+    on_calendar,
+    planned,
+    serve,
+    write_token,
+)
 
 from followup_cal import google
 from followup_cal.ledger import SCHEMA_VERSION, Ledger
@@ -87,50 +95,12 @@ def uid_of(event: dict) -> str:
     return f"{key[:32]}@{UID_DOMAIN}"
 
 
-def on_calendar(fake) -> dict[str, datetime]:
-    """Our live follow-ups over every calendar, by uid; fails on any duplicate."""
-    found: dict[str, datetime] = {}
-    for cal in fake.calendars.values():
-        for event in fake.events_in(cal.id).values():
-            if not google.is_ours(event):
-                continue
-            uid = uid_of(event)
-            assert uid not in found, f"duplicate follow-up {uid} ({event.get('summary')})"
-            found[uid] = datetime.fromisoformat(event["start"]["dateTime"])
-    return found
 
 
-def planned() -> dict[str, datetime]:
-    r = cli("plan", "--google", "--json", *ARGS)
-    assert r.code == 0, r.err
-    return {item["uid"]: datetime.fromisoformat(item["start"]) for item in r.json()}
 
 
-def integrity(path: Path) -> str:
-    conn = sqlite3.connect(str(path))
-    try:
-        return conn.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        conn.close()
 
 
-def assert_converged(fake, home: Path) -> None:
-    """Calendar == plan, one dedicated calendar, ledger agrees, next run writes nothing."""
-    want = planned()
-    assert want, "the scenario plans nothing"
-    assert on_calendar(fake) == want
-    mine = [c for c in fake.secondary() if c.summary == google.CALENDAR_NAME]
-    assert len(mine) == 1, [c.id for c in mine]
-    assert integrity(home / "state.db") == "ok"
-    with Ledger.open() as ledger:
-        target = f"google:{ledger.get_state(google.CALENDAR_STATE)}"
-        rows = {w.uid for w in ledger.written(target) if w.removed_at is None}
-        assert ledger.get_state(google.CALENDAR_STATE) == mine[0].id
-    assert rows >= set(want)
-    writes = fake.write_requests
-    r = cli("sync", *ARGS)
-    assert r.code == 0 and "0 created, 0 updated, 0 deleted" in r.out, r.out + r.err
-    assert fake.write_requests == writes
 
 
 # -- killing a sync --------------------------------------------------------------------------
@@ -254,7 +224,7 @@ def test_first_sync_killed_then_rerun_ends_at_the_plan(fake, home, fraction, aft
         assert fake.writes_applied == 0 and not fake.secondary()
     r = cli("sync", *ARGS)
     assert r.code == 0, r.err
-    assert_converged(fake, home)
+    assert_converged(fake, home, ARGS)
 
 
 def test_sync_killed_once_its_calendar_was_made_unseen_makes_one_calendar(fake, home):
@@ -263,7 +233,7 @@ def test_sync_killed_once_its_calendar_was_made_unseen_makes_one_calendar(fake, 
     assert call == ("POST", "calendars.insert") and len(fake.secondary()) == 1
     r = cli("sync", *ARGS)
     assert r.code == 0, r.err
-    assert_converged(fake, home)
+    assert_converged(fake, home, ARGS)
 
 
 def test_sync_killed_again_and_again_mid_changes_then_rerun_ends_at_the_plan(fake, home):
@@ -288,7 +258,7 @@ def test_sync_killed_again_and_again_mid_changes_then_rerun_ends_at_the_plan(fak
     assert r.code == 0, r.err
     now = on_calendar(fake)
     assert now != before
-    assert_converged(fake, home)
+    assert_converged(fake, home, ARGS)
     # the cancelled interview's follow-ups are gone, not kept as "deleted by the user"
     with Ledger.open() as ledger:
         assert not any(w.deleted_by_user for w in ledger.written())
@@ -308,7 +278,7 @@ def test_sync_killed_in_its_final_ledger_update_loses_nothing_later(
         assert wait_for(signal_file.exists, proc), proc.communicate()
     finally:
         kill(proc)
-    full = planned()
+    full = planned(ARGS)
     assert on_calendar(fake) == full  # every write landed; only the record of them is lost
     assert integrity(home / "state.db") == "ok"
     with Ledger.open() as ledger:
@@ -324,7 +294,7 @@ def test_sync_killed_in_its_final_ledger_update_loses_nothing_later(
     assert r.code == 0, r.err
     assert "left deleted by you" not in r.out, r.out
     assert on_calendar(fake) == full
-    assert_converged(fake, home)
+    assert_converged(fake, home, ARGS)
 
 
 # -- killing a ledger transaction -------------------------------------------------------------
@@ -576,4 +546,4 @@ def test_sync_killed_after_a_resent_calendar_insert_landed_leaves_one_calendar(f
     assert len(fake.secondary()) == 2
     r = cli("sync", *ARGS)
     assert r.code == 0, r.err
-    assert_converged(fake, home)
+    assert_converged(fake, home, ARGS)

@@ -9,17 +9,14 @@ stdout and stderr, `--debug` tracebacks included, must not contain a secret.
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import os
 import re
 import stat
-import threading
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fake_google import FakeGoogle, google_event, serve, write_token
+from fake_google import Browser, FakeGoogle, google_event, serve, write_token
 
 from followup_cal import auth
 
@@ -194,29 +191,6 @@ def write_client(home: Path, fake: FakeGoogle) -> Path:
     return path
 
 
-class Browser:
-    """The user's browser: Google sends it back to the local redirect with a code."""
-
-    def __init__(self, fake: FakeGoogle, good_code: bool = True):
-        self.fake = fake
-        self.good_code = good_code
-
-    def open(self, url, new=0, autoraise=True):
-        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-        if self.good_code:
-            self.fake.auth_codes[CODE] = "ok"
-
-        def back():
-            target = urlsplit(query["redirect_uri"])
-            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-            conn.request("GET", f"/?state={query['state']}&code={CODE}"
-                                f"&scope={query['scope'].replace(' ', '%20')}")
-            conn.getresponse().read()
-            conn.close()
-
-        threading.Thread(target=back, daemon=True).start()
-        return True
-
 
 @pytest.fixture
 def signing_in(fake, home, monkeypatch):
@@ -235,7 +209,7 @@ def signing_in(fake, home, monkeypatch):
 
 def test_auth_saves_the_token_0600_even_with_umask_0_and_copies_nothing(
         fake, home, signing_in):
-    signing_in(Browser(fake))
+    signing_in(Browser(fake, CODE))
     old = os.umask(0)
     try:
         r = cli("auth")
@@ -252,7 +226,7 @@ def test_auth_saves_the_token_0600_even_with_umask_0_and_copies_nothing(
 
 @pytest.mark.parametrize("debug", [False, True])
 def test_auth_refused_by_the_token_endpoint_prints_no_secret(fake, home, signing_in, debug):
-    signing_in(Browser(fake, good_code=False))  # the code is refused; the body repeats it
+    signing_in(Browser(fake, CODE, good_code=False))  # the code is refused; the body repeats it
     r = cli(*(["--debug"] if debug else []), "auth")
     assert r.code == 1
     assert "sign-in failed" in r.err
