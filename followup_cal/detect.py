@@ -24,6 +24,15 @@ FREE_MAIL = frozenset(
         "hey.com", "zoho.com", "mail.com", "yandex.com",
     }
 )
+# Scheduling tools send invitations for employers: their domain is not the company.
+TOOL_MAIL = frozenset(
+    {
+        "greenhouse.io", "lever.co", "hire.lever.co", "calendly.com", "goodtime.io",
+        "myworkday.com", "workday.com", "ashbyhq.com", "smartrecruiters.com", "icims.com",
+        "zoom.us", "google.com", "microsoft.com", "teams.microsoft.com", "gem.com",
+    }
+)
+NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|notifications?|calendar)", re.I)
 NOT_PEOPLE = ("ROOM", "RESOURCE", "GROUP", "UNKNOWN")
 ROOM_DOMAINS = ("resource.calendar.google.com", "group.calendar.google.com")
 HR_HINT = re.compile(r"recruit|talent|\bhr\b|^hr[._-]|careers|jobs|hiring|people|staffing", re.I)
@@ -184,66 +193,153 @@ def recruiter(organizer: Person | None, interviewers: tuple[Person, ...]) -> Per
     return interviewers[0] if interviewers else None
 
 
-def domain_company(event: CalendarEvent, detector: Detector) -> str | None:
-    people = [event.organizer] + [a.person for a in event.attendees if is_person(a)]
-    for p in people:
+def _employer_domains(event: CalendarEvent, detector: Detector) -> list[str]:
+    """E-mail domains of the employer's people: not the candidate's, not free mail,
+    rooms or the scheduling tool that sent the invitation."""
+    domains: list[str] = []
+    for p in [event.organizer] + [a.person for a in event.attendees if is_person(a)]:
         if p is None or detector.is_me(p) or not p.email or "@" not in p.email:
             continue
-        domain = p.email.rsplit("@", 1)[1].lower()
-        if domain in FREE_MAIL or domain.endswith(ROOM_DOMAINS):
+        local, domain = p.email.lower().rsplit("@", 1)
+        if (domain in FREE_MAIL or domain in TOOL_MAIL or domain.endswith(ROOM_DOMAINS)
+                or NO_REPLY.match(local)):
             continue
-        labels = domain.split(".")
-        name = labels[-2] if len(labels) >= 2 else labels[0]
+        if domain not in domains:
+            domains.append(domain)
+    return domains
+
+
+def _domain_labels(event: CalendarEvent, detector: Detector) -> list[str]:
+    """The employer's name as its e-mail domain spells it ("acmecorp" from acmecorp.com)."""
+    labels: list[str] = []
+    for domain in _employer_domains(event, detector):
+        parts = domain.split(".")
+        label = re.sub(r"[^a-z0-9]", "", parts[-2] if len(parts) >= 2 else parts[0])
+        if label and label not in labels:
+            labels.append(label)
+    return labels
+
+
+def domain_company(event: CalendarEvent, detector: Detector) -> str | None:
+    for domain in _employer_domains(event, detector):
+        parts = domain.split(".")
+        name = parts[-2] if len(parts) >= 2 else parts[0]
         return name[:1].upper() + name[1:]
     return None
 
 
-def _strip_keywords(text: str, detector: Detector) -> str:
-    for p in detector.include:
-        text = p.sub(" ", text)
-    text = re.sub(r"\b(call|round|chat|meeting|loop|virtual|video|zoom|teams|panel|final|first|"
-                  r"second|third|initial|follow-up|\d+(st|nd|rd|th)?)\b",
-                  " ", text, flags=re.I)
-    return re.sub(r"\s+", " ", text).strip(" -–—:|/,")
+# Words that say how or which round, not who: never a company, never a role.
+NOISE = re.compile(
+    r"\b(?:zoom|teams|google meet|meet|webex|skype|virtual|video|remote|in[- ]person|"
+    r"technical|tech|coding|behaviou?ral|system design|phone|onsite|on-site|final|first|"
+    r"second|third|initial|intro(?:ductory)?|follow-up|panel|hr|recruiter|screen(?:ing)?|"
+    r"chat|call|meeting|loop|round(?: \d+)?|day \d+|part \d+|\d+(?:st|nd|rd|th)?)\b",
+    re.I,
+)
+FILLER = re.compile(r"(?:\b(?:with|at|for|the|and|w/|via|re)\b|@|<>|&|\[|\]|w/)", re.I)
+CORP_WORD = re.compile(r"\s+(?:inc|corp|corporation|co|llc|ltd|gmbh|ag|plc|group)\b\.?", re.I)
+WORD = re.compile(r"[^\W_][\w&'.-]*")
+
+
+def _label_span(text: str, labels: list[str]) -> tuple[int, int] | None:
+    """Where the summary names the company its addresses name ("Acme Corp" ~ acmecorp)."""
+    words = list(WORD.finditer(text))
+    best = None
+    for label in labels:
+        for i in range(len(words)):
+            joined = ""
+            for j in range(i, min(i + 4, len(words))):
+                joined += re.sub(r"\W", "", words[j].group()).lower()
+                if joined == label or (len(joined) >= 4 and label.startswith(joined)):
+                    span = (words[i].start(), words[j].end())
+                    if best is None or span[1] - span[0] > best[1] - best[0]:
+                        best = span
+                elif not label.startswith(joined):
+                    break
+        if best:
+            m = CORP_WORD.match(text, best[1])
+            return (best[0], m.end()) if m else best
+    return None
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(" -–—:|/,.;()[]<>@")
+
+
+def _is_name(text: str, names: set[str]) -> bool:
+    return text.casefold() in names or "<>" in text
+
+
+def _structural_company(text: str, names: set[str], detector: Detector) -> str | None:
+    """The company by the summary's shape alone: "[Acme] …", "… with/at/@ Acme",
+    the first part that is no interview word, else "(Acme)"."""
+    m = re.match(r"\s*\[([^\]]+)\]", text)
+    if m and not NOISE.fullmatch(m.group(1).strip()):
+        return m.group(1).strip()
+    bare = re.sub(r"\([^()]*\)", " ", text)
+    m = re.search(r"(?:\b(?:with|at)|@|\bw/)\s*(.+?)\s*(?:$|\s[-–—|/]\s|[–—|:,]|\bfor\b)",
+                  bare, re.I)
+    if m:
+        found = _clean(m.group(1))
+        if found and not _is_name(found, names) and not NOISE.fullmatch(found):
+            return found
+    for part in SEPARATORS.split(bare):
+        part = _clean(part)
+        if (part and not any(x.search(part) for x in detector.include)
+                and not _is_name(part, names) and _clean(NOISE.sub(" ", part))):
+            return part
+    paren = re.search(r"\(([^(),]+)\)", text)
+    if paren and not NOISE.fullmatch(paren.group(1).strip()):
+        return paren.group(1).strip()
+    return None
 
 
 def company_and_role(
     summary: str, event: CalendarEvent, detector: Detector
 ) -> tuple[str, str | None]:
-    """Company and role from the usual summary shapes, else the organizer's domain."""
+    """Company and role from the usual summary shapes.
+
+    The company is, in order: the words of the summary that its attendees'
+    e-mail domain spells, "[Acme] …", "… with/at/@ Acme", the first part of
+    "Acme – Designer interview" that is no interview word, else the domain.
+    The role is "for the X role", the parentheses, or what is left over.
+    """
     text = re.sub(r"\s+", " ", summary).strip()
+    names = {(a.person.name or "").casefold() for a in event.attendees if a.person.name}
+    names |= {(event.organizer.name or "").casefold()} if event.organizer else set()
+    names.discard("")
     role = None
     m = re.search(r"\bfor (?:the |a |an )?(.+?) (?:role|position|job|opening)\b", text, re.I)
     if m:
         role = m.group(1).strip()
         text = (text[: m.start()] + text[m.end():]).strip()
-    paren = re.search(r"\(([^()]+)\)", text)
-    if paren:
-        role = role or paren.group(1).strip()
-        text = (text[: paren.start()] + text[paren.end():]).strip()
-    names = {(a.person.name or "").casefold() for a in event.attendees}
-    company = None
-    m = re.search(r"\b(?:with|at|@)\s+(.+?)\s*(?:$|\s[-–—|/]\s|[–—|:,]|\bfor\b)", text, re.I)
-    if m and m.group(1).casefold() not in names:
-        company = m.group(1).strip()
-        before = _strip_keywords(text[: m.start()], detector)
-        if before and not role and not SEPARATORS.search(text[: m.start()]):
-            role = before
-    if company is None:
-        parts = [p.strip() for p in SEPARATORS.split(text) if p and p.strip()]
-        plain = [p for p in parts if not detector.is_interview_summary(p)
-                 and not any(x.search(p) for x in detector.include)]
-        keyed = [p for p in parts if p not in plain]
-        if plain:
-            company = plain[0]
-            if not role and len(plain) > 1:
-                role = plain[1]
-        if not role and keyed:
-            role = _strip_keywords(keyed[0], detector) or None
-    if company is None or company.casefold() in names:
+
+    span = _label_span(text, _domain_labels(event, detector))
+    named = text[span[0]:span[1]] if span else None
+    company = _structural_company(text, names, detector)
+    if named and (company is None or named.casefold() not in company.casefold()):
+        company = named  # the domain's spelling beats a guess that does not contain it
+    if company is None or _is_name(company, names):
         company = domain_company(event, detector) or "Unknown employer"
-    company = company.strip(" -–—:|/,")
-    return company, (role or None)
+    company = _clean(company)
+
+    if role is None:
+        paren = re.search(r"\(([^()]+)\)", text)
+        inside = paren.group(1) if paren else ""
+        if inside and company.casefold() not in inside.casefold() and not _is_name(
+                inside.strip(), names):
+            role = inside.strip()
+    if role is None:
+        rest = text.replace(company, " ") if company in text else text
+        for name in sorted(names, key=len, reverse=True):
+            rest = re.sub(re.escape(name), " ", rest, flags=re.I)
+        for p in detector.include:
+            rest = p.sub(" ", rest)
+        rest = FILLER.sub(" ", NOISE.sub(" ", rest))
+        chunks = [_clean(c) for c in re.split(r"\s[-–—|/]\s|[–—|:,()]", rest)]
+        chunks = [c for c in chunks if re.search(r"[^\W\d_]{2}", c)]
+        role = chunks[0] if chunks else None
+    return company, role
 
 
 def company_key(name: str) -> str:

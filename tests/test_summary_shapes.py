@@ -59,3 +59,30 @@ def test_free_mail_domains_are_not_companies():
                                  ("Globex LLC", "Globex")])
 def test_company_key_joins_spellings(a, b):
     assert company_key(a) == company_key(b)
+
+
+STRIPE = (("Jane Doe", "jane@stripe.com"), ("Sam Carter", "me@gmail.com"))
+
+
+@pytest.mark.parametrize(
+    ("summary", "company", "role"),
+    [
+        ("Zoom: Interview - Software Engineer @ Stripe", "Stripe", "Software Engineer"),
+        ("Interview: Jane Doe <> Sam Carter (Stripe)", "Stripe", None),
+        ("[Stripe] Technical Interview", "Stripe", None),
+        ("Sam Carter and Jane Doe: Stripe interview", "Stripe", None),
+        ("Interview for Software Engineer at Stripe", "Stripe", "Software Engineer"),
+        ("Virtual Onsite (Stripe) - Day 1", "Stripe", None),
+        ("Phone Screen w/ Stripe", "Stripe", None),
+        ("Coding interview (Stripe, SWE II)", "Stripe", "SWE II"),
+        ("Interview with Jane Doe", "Stripe", None),
+    ],
+)
+def test_the_attendees_domain_names_the_company(summary, company, role):
+    ev = event(summary, "recruiting@stripe.com", STRIPE)
+    assert company_and_role(summary, ev, DETECTOR) == (company, role)
+
+
+def test_a_scheduling_tools_address_is_not_the_company():
+    ev = event("Phone interview", "no-reply@greenhouse.io", [("Bob", "bob@globex.com")])
+    assert company_and_role(ev.summary, ev, DETECTOR)[0] == "Globex"
