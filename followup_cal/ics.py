@@ -276,8 +276,11 @@ def prepare(cal, settings: Settings, reading: Reading, source: str):
     import x_wr_timezone
 
     name = _text(cal, "X-WR-CALNAME").strip()
-    if EMAIL.match(name):
+    if EMAIL.match(name):  # Google names an exported calendar after its owner
         reading.calnames.add(name.lower())
+    owner = person(cal.get("X-OWNER"))  # Outlook: X-OWNER;CN="Sam":mailto:sam@…
+    if owner and owner.email:
+        reading.calnames.add(owner.email)
     if "X-WR-TIMEZONE" in cal:
         # Google writes UTC and names the zone once: the event's "own" zone is
         # then none (the candidate's), so record raw zones before converting.

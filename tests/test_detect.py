@@ -590,8 +590,8 @@ def test_busy_day_tentative_is_not_busy():
 
 # -- who the candidate is ---------------------------------------------------------------
 
-NON_GOOGLE = [
-    OUTLOOK_QUOTED, OUTLOOK_UNQUOTED, APPLE, "event_status_cancelled.ics",
+NON_GOOGLE = [  # OUTLOOK_QUOTED names its owner (X-OWNER): tested on its own below
+    OUTLOOK_UNQUOTED, APPLE, "event_status_cancelled.ics",
     "event_dt_floating.ics", "event_dt_unknown_tzid.ics", "event_cp1252_accents.ics",
     "event_utf8_bom.ics", "event_broken_among_good.ics",
 ]
@@ -621,3 +621,20 @@ def test_google_files_take_the_candidate_from_x_wr_calname(name):
     assert not any("assuming" in w for w in sd.warnings), sd.warnings
     for iv in sd.interviews:
         assert ME not in emails(iv.interviewers)
+
+
+def test_outlook_x_owner_says_who_the_candidate_is():
+    """Outlook 16 writes X-OWNER: no --me needed, no guessing, no warning."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from followup_cal.config import Settings
+    from followup_cal.ics import read_sources
+
+    now = datetime(2026, 3, 1, 8, tzinfo=ZoneInfo("America/New_York"))
+    data = read_sources([str(DATA / "outlook_windows_tzid_quoted.ics")],
+                        Settings(timezone="America/New_York"), now)
+    assert data.me == frozenset({"sam.carter@gmail.com"})
+    assert not any("assuming you are" in w for w in data.warnings)
+    assert all(p.email != "sam.carter@gmail.com" for iv in data.interviews
+               for p in iv.interviewers)
