@@ -104,10 +104,9 @@ def filtered_text(data: bytes, keep: Callable[[str], bool], start: datetime,
                   end: datetime) -> str:
     """The pre-filtered calendar, decoded.
 
-    The scan runs over the bytes read as Latin-1 (one byte per character, and
-    every byte the scanner looks for is ASCII), so a non-Latin-1 character in a
-    large export does not make Python hold the whole text at 2-4 bytes per
-    character; only the kept part and the summaries are really decoded.
+    The scan runs over the raw bytes, so a large export is never held decoded
+    (Python would keep a text with one non-Latin-1 character at 2-4 bytes per
+    character); only what is kept, and the summaries, are decoded.
     """
     encoding = encoding_of(data)
     if encoding == "utf-16":
@@ -115,15 +114,11 @@ def filtered_text(data: bytes, keep: Callable[[str], bool], start: datetime,
     real = "cp1252" if encoding == "cp1252" else "utf-8"
     skip = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
     with memoryview(data) as view:
-        wide = str(view[skip:], "latin-1")
-    del data  # the caller kept no reference: free the raw file before the scan
-
-    def keep_summary(summary: str) -> bool:
-        return keep(summary.encode("latin-1").decode(real, errors="replace"))
-
-    kept = prefiltering.prefilter(wide, keep_summary, start, end)
-    del wide
-    return kept.encode("latin-1").decode(real, errors="replace")
+        kept = prefiltering.prefilter(view[skip:], keep, start, end, real)
+        text = str(kept, real, errors="replace")
+        if isinstance(kept, memoryview):
+            kept.release()
+    return text
 
 
 def parse_calendars(text: str, name: str):

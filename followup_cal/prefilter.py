@@ -51,13 +51,16 @@ def _scanner(comp: str, name: str, flags: int) -> re.Pattern:
     judgement needs (with its continuation lines), 5 a line icalendar may read
     differently: BEGIN/END with parameters, trailing text or a fold, a blank line
     before a continuation, or a line that is not NAME followed by ';' or ':'.
+    Over bytes: the file is scanned before it is decoded.
     """
     return re.compile(
-        r"\n(?:"
-        rf"(BEGIN|END):([{comp}]+)\r?(?=\n(?![ \t])|\Z)"
-        rf"|({_PROPS})([;:][^\n]*(?:\n[ \t][^\n]*)*)"
-        rf"|((?:BEGIN|END)[;:]|\r?\n[ \t]|(?![{name}]+[;:]|[ \t]|\r?\n|\r?\Z))"
-        r")",
+        (
+            r"\n(?:"
+            rf"(BEGIN|END):([{comp}]+)\r?(?=\n(?![ \t])|\Z)"
+            rf"|({_PROPS})([;:][^\n]*(?:\n[ \t][^\n]*)*)"
+            rf"|((?:BEGIN|END)[;:]|\r?\n[ \t]|(?![{name}]+[;:]|[ \t]|\r?\n|\r?\Z))"
+            r")"
+        ).encode("ascii"),
         flags,
     )
 
@@ -66,10 +69,10 @@ def _scanner(comp: str, name: str, flags: int) -> re.Pattern:
 # sends the scan round again with the case-insensitive scanner.
 _SCAN_UPPER = _scanner("A-Z0-9-", "A-Z0-9-", 0)
 _SCAN_ANY = _scanner("A-Za-z0-9-", r"\w.-", re.IGNORECASE)
-_FIRST = re.compile(r"(?:\r?\n)*BEGIN:VCALENDAR\r?(?=\n(?![ \t])|\Z)", re.IGNORECASE)
-_NAME_LINE = re.compile(r"([\w.-]+)[;:]")
-_BLANK = re.compile(r"[\r\n]*")
-_LOGICAL = re.compile(r"[^\n]*(?:\n[ \t][^\n]*)*")
+_FIRST = re.compile(rb"(?:\r?\n)*BEGIN:VCALENDAR\r?(?=\n(?![ \t])|\Z)", re.IGNORECASE)
+_BLANK = re.compile(rb"[\r\n]*")
+_LOGICAL = re.compile(rb"[^\n]*(?:\n[ \t][^\n]*)*")
+_NAME_LINE = re.compile(rb"([\w.-]+)[;:]")
 _UNFOLD = re.compile(r"\r?\n[ \t]")
 _UNESCAPE = re.compile(r"\\([\\,;:nN])")
 _SPACES = re.compile(r"\s+")
@@ -85,10 +88,19 @@ class _AnyCase(Exception):
     """A name the upper-case scanner would miss: scan again ignoring case."""
 
 
-def prefilter(text: str, keep_summary: Callable[[str], bool], start: datetime,
-              end: datetime) -> str:
-    """The calendar text with only what can matter for [start, end] (see module doc)."""
-    f = _Filter(keep_summary, start, end)
+def prefilter(text, keep_summary: Callable[[str], bool], start: datetime, end: datetime,
+              encoding: str = "utf-8"):
+    """The calendar with only what can matter for [start, end] (see module doc).
+
+    `text` may be `str`, or bytes (any bytes-like object) in `encoding`: a large
+    file is then scanned without being decoded whole, and bytes come back.
+    Nothing dropped: the input itself comes back.
+    """
+    if isinstance(text, str):
+        data = text.encode("utf-8")
+        out = prefilter(data, keep_summary, start, end, "utf-8")
+        return text if out is data else out.decode("utf-8")
+    f = _Filter(keep_summary, start, end, encoding)
     try:
         try:
             return f.run(text, any_case=False)
@@ -96,6 +108,11 @@ def prefilter(text: str, keep_summary: Callable[[str], bool], start: datetime,
             return f.run(text, any_case=True)
     except _Unsure:
         return text
+
+
+def _latin(b) -> str:
+    """Bytes as a str of the same length: every byte the parsing looks at is ASCII."""
+    return str(b, "latin-1")
 
 
 def _naive_utc(t: datetime) -> datetime:
@@ -136,15 +153,17 @@ def _when(rest: str) -> tuple[datetime, bool] | None:
 
 
 class _Filter:
-    def __init__(self, keep_summary: Callable[[str], bool], start: datetime, end: datetime):
+    def __init__(self, keep_summary: Callable[[str], bool], start: datetime, end: datetime,
+                 encoding: str = "utf-8"):
         self.keep_summary = keep_summary
+        self.encoding = encoding
         self.lo = _naive_utc(start) - MARGIN
         self.hi = _naive_utc(end) + MARGIN
         self.lo_day = f"{self.lo:%Y%m%d}"
         self.hi_day = f"{self.hi:%Y%m%d}"
         self.seen: dict[str, bool] = {}
 
-    def run(self, text: str, any_case: bool) -> str:
+    def run(self, text, any_case: bool):
         first = _FIRST.match(text)
         if not first:
             raise _Unsure
@@ -165,15 +184,13 @@ class _Filter:
             kind = m.lastindex
             if kind == 4:  # a property the judgement needs
                 if props is not None and depth == 2:
-                    if any_case:
-                        props.append((m.group(3).upper(), m.group(4)))
-                    else:
-                        props.append(m.group(3, 4))
+                    name3, rest = _latin(m.group(3)), _latin(m.group(4))
+                    props.append((name3.upper() if any_case else name3, rest))
                 continue
             if kind == 5:
                 odd = self._odd(text, m, depth, any_case) or odd
                 continue
-            be, name = m.group(1, 2)
+            be, name = _latin(m.group(1)), _latin(m.group(2))
             if any_case:
                 be, name = be.upper(), name.upper()
             line_start = m.start() + 1
@@ -218,19 +235,19 @@ class _Filter:
             pieces.append(text[pos:s])
             pos = e
         pieces.append(text[pos:])
-        return "".join(pieces)
+        return b"".join(pieces)
 
     @staticmethod
-    def _odd(text: str, m: re.Match, depth: int, any_case: bool) -> bool:
+    def _odd(text, m: re.Match, depth: int, any_case: bool) -> bool:
         """Whether a line icalendar may not read keeps its component; or give up."""
         if not any_case:
             named = _NAME_LINE.match(text, m.end())
-            if m.group(5) or not named or named.group(1).upper() in _WANTED:
+            if m.group(5) or not named or _latin(named.group(1)).upper() in _WANTED:
                 raise _AnyCase
             return False  # "X-Lower_case.name:" reads fine
         if m.group(5) or depth < 1:
             raise _Unsure  # BEGIN/END with parameters, a blank line before a fold, no calendar
-        line = _LOGICAL.match(text, m.end()).group()
+        line = _latin(_LOGICAL.match(text, m.end()).group())
         head = re.split(r'[:;"]', _UNFOLD.sub("", line), maxsplit=1)[0]
         if re.sub(r"[ \t\r]+", "", head).upper() in ("BEGIN", "END"):
             raise _Unsure  # "BEGIN :VEVENT", a name folded across lines...
@@ -239,7 +256,7 @@ class _Filter:
     def _summary_kept(self, rest: str) -> bool:
         hit = self.seen.get(rest)
         if hit is None:
-            raw = _value(rest)
+            raw = _value(rest).encode("latin-1").decode(self.encoding, errors="replace")
             text = _UNESCAPE.sub(_unescape, raw)
             text = _SPACES.sub(" ", text).strip()
             hit = bool(self.keep_summary(text) or (text != raw and self.keep_summary(raw)))
