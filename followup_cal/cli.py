@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import click
 
 from . import __version__
-from .config import ConfigError
 
 NAME = "followup-cal"
 
@@ -42,6 +41,7 @@ def handled(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from .config import ConfigError
         from .ics import InputError
 
         ctx = click.get_current_context()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from .model import CHANNELS, OUTCOMES
+from .words import CHANNELS, OUTCOMES
 
 
 def parse_at(value: str | None, now: datetime, zone: str, day_time: time) -> datetime:

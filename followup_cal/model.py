@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-KINDS = ("prep", "thank_you_email", "thank_you_note", "check_in", "move_on")
-CHANNELS = ("email", "mail", "phone")
-OUTCOMES = ("offer", "rejected", "withdrawn", "heard-back")
+from .words import CHANNELS, KINDS, OUTCOMES  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
