@@ -148,13 +148,25 @@ def _iana() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+# Tried first when a custom zone has to be matched by its offsets: zones that
+# share rules (New York and Grand Turk in 2026) should come out as the big one.
+COMMON_ZONES = (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Toronto",
+    "America/Mexico_City", "America/Sao_Paulo", "Europe/London", "Europe/Dublin",
+    "Europe/Lisbon", "Europe/Berlin", "Europe/Paris", "Europe/Helsinki", "Europe/Istanbul",
+    "Europe/Moscow", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai",
+    "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
+)
+
+
 def _match_zone(tzinfo, year: int, preferred: str) -> str | None:
     """An IANA zone with the same offsets all year (custom Outlook zone names)."""
     from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
     probes = [datetime(year, m, d, 12) for m in range(1, 13) for d in (1, 15)]
     want = [tzinfo.utcoffset(p) for p in probes]
-    for name in (preferred, *sorted(set(WINDOWS_TO_OLSON.values()))):
+    for name in (preferred, *COMMON_ZONES, *sorted(set(WINDOWS_TO_OLSON.values()))):
         try:
             zone = ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
@@ -164,12 +176,20 @@ def _match_zone(tzinfo, year: int, preferred: str) -> str | None:
     return None
 
 
-def zone_name(value, preferred: str) -> str | None:
-    """The IANA name of an aware value's zone; None for UTC, floating or dates."""
+def zone_name(value, preferred: str, tzid: str | None = None) -> str | None:
+    """The IANA name of an aware value's zone; None for UTC, floating or dates.
+
+    A Windows name in the TZID ("Eastern Standard Time") maps to its zone
+    directly, whatever VTIMEZONE the file carries for it.
+    """
     from icalendar.timezone.tzid import tzids_from_tzinfo
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
     if not isinstance(value, datetime) or value.tzinfo is None:
         return None
+    mapped = WINDOWS_TO_OLSON.get((tzid or "").strip('"'))
+    if mapped in _iana():
+        return mapped
     for name in tzids_from_tzinfo(value.tzinfo):
         if name == "UTC":
             return None
@@ -322,7 +342,8 @@ def _raw_zones(cal, settings: Settings) -> dict:
         prop = component.get("DTSTART")
         if prop is None or not hasattr(prop, "dt"):
             continue
-        zones[(_uid(component), _rid_key(component))] = zone_name(prop.dt, settings.timezone)
+        zones[(_uid(component), _rid_key(component))] = zone_name(
+            prop.dt, settings.timezone, prop.params.get("TZID"))
     return zones
 
 

@@ -638,3 +638,17 @@ def test_outlook_x_owner_says_who_the_candidate_is():
     assert not any("assuming you are" in w for w in data.warnings)
     assert all(p.email != "sam.carter@gmail.com" for iv in data.interviews
                for p in iv.interviewers)
+
+
+@pytest.mark.parametrize("user_zone", ["Europe/London", "Asia/Tokyo", "America/New_York"])
+def test_windows_and_custom_outlook_zones_map_to_the_main_iana_zone(user_zone):
+    """'Eastern Standard Time' is New York (not Grand Turk, which shares its 2026 rules),
+    and '(UTC-06:00) Central Time (US & Canada)' is Chicago, whoever reads the file."""
+    from followup_cal.ics import read_sources
+
+    now = datetime(2026, 3, 1, 8, tzinfo=ZoneInfo(user_zone))
+    paths = [data("outlook_windows_tzid_unquoted.ics"), data("outlook_windows_tzid_quoted.ics")]
+    found = read_sources(paths, Settings(timezone=user_zone, me=(ME,)), now)
+    zones = {iv.company: iv.employer_tz for iv in found.interviews}
+    assert zones == {"Vandelay Industries": "America/New_York",
+                     "Pendant Publishing": "America/Chicago", "Initech": "America/Los_Angeles"}
