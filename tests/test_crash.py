@@ -499,8 +499,8 @@ def test_stale_temp_files_of_killed_exports_do_not_pile_up(export_case):
     for i in range(3):  # three killed runs, each left its temp file behind
         stale = out.parent / f".{out.name}.killed{i}.tmp"
         stale.write_bytes(new[: 1000 * (i + 1)])
-        an_hour_ago = time.time() - 3600
-        os.utime(stale, (an_hour_ago, an_hour_ago))
+        two_hours_ago = time.time() - 7200  # well past STALE_TEMP_SECONDS
+        os.utime(stale, (two_hours_ago, two_hours_ago))
     fresh = out.parent / f".{out.name}.running.tmp"  # another export, writing right now
     fresh.write_bytes(b"BEGIN:VCALENDAR")
     r = cli(*export_args(source, out))

@@ -22,8 +22,7 @@ from followup_cal import google
 from conftest import ZONE, cli
 
 NOW = "2026-03-01T09:00"  # a Sunday; the interviews are in the week ahead
-RUN_CLI = ("import sys; from followup_cal.cli import cli; from followup_cal import cli_google;"
-           " 'sync' in cli.commands or cli_google.register(cli); cli(prog_name='followup-cal')")
+RUN_CLI = "from followup_cal.cli import main; main()"  # the console script's own entry
 
 
 @pytest.fixture
@@ -87,8 +86,6 @@ def test_help_does_not_import_google_libraries():
     code = (
         "import sys\n"
         "from followup_cal.cli import cli\n"
-        "from followup_cal import cli_google\n"
-        "'sync' in cli.commands or cli_google.register(cli)\n"
         "for args in (['--help'], ['sync', '--help'], ['auth', '--help']):\n"
         "    try:\n"
         "        cli(args, prog_name='followup-cal')\n"
