@@ -354,12 +354,35 @@ def _recurring_uids(cal) -> set[str]:
     }
 
 
-def occurrences(cal, window: Window, reading: Reading, source: str) -> Iterator:
+def occurrences(cal, window: Window, reading: Reading, source: str,
+                interviewish: Callable[[str], bool]) -> Iterator:
+    """Occurrences that can matter: a series with an interview in it from the start of
+    the interview window, any other only from where busy times start to matter."""
+    import icalendar
+
+    groups: dict[str, list] = {}
+    for c in cal.subcomponents:
+        if c.name == "VEVENT":
+            groups.setdefault(_uid(c), []).append(c)
+    zones = [c for c in cal.subcomponents if c.name == "VTIMEZONE"]
+    early, late = icalendar.Calendar(), icalendar.Calendar()
+    early.subcomponents.extend(zones)
+    late.subcomponents.extend(zones)
+    for comps in groups.values():
+        wanted = any(interviewish(_summary(c)) for c in comps)
+        (early if wanted else late).subcomponents.extend(comps)
+    yield from _expand(early, zones, window.start, window.busy_end, reading, source)
+    yield from _expand(late, zones, window.busy_start, window.busy_end, reading, source)
+
+
+def _expand(cal, zones: list, start: datetime, end: datetime, reading: Reading,
+            source: str) -> Iterator:
     import recurring_ical_events
 
+    if len(cal.subcomponents) == len(zones):
+        return
     try:
-        yield from recurring_ical_events.of(cal, skip_bad_series=True).between(
-            window.start, window.busy_end)
+        yield from recurring_ical_events.of(cal, skip_bad_series=True).between(start, end)
         return
     except Exception as exc:
         reading.warnings.append(f"{source}: recurrence expansion failed ({_short(exc)});"
@@ -370,21 +393,23 @@ def occurrences(cal, window: Window, reading: Reading, source: str) -> Iterator:
     for c in cal.subcomponents:
         if c.name == "VEVENT":
             groups.setdefault(_uid(c), []).append(c)
-    zones = [c for c in cal.subcomponents if c.name == "VTIMEZONE"]
     for uid, comps in groups.items():
         one = icalendar.Calendar()
         one.subcomponents.extend([*zones, *comps])
         try:
-            yield from recurring_ical_events.of(one, skip_bad_series=True).between(
-                window.start, window.busy_end)
+            yield from recurring_ical_events.of(one, skip_bad_series=True).between(start, end)
         except Exception as exc:
             reading.warnings.append(f"{source}: skipped event {uid}: {_short(exc)}")
 
 
-def to_events(cal, zones: dict, window: Window, reading: Reading,
-              source: str) -> Iterator[CalendarEvent]:
+def _summary(component) -> str:
+    return re.sub(r"\s+", " ", _text(component, "SUMMARY")).strip()
+
+
+def to_events(cal, zones: dict, window: Window, reading: Reading, source: str,
+              interviewish: Callable[[str], bool]) -> Iterator[CalendarEvent]:
     recurring = _recurring_uids(cal)
-    for occ in occurrences(cal, window, reading, source):
+    for occ in occurrences(cal, window, reading, source, interviewish):
         uid = _uid(occ)
         try:
             start, end = occ.start, occ.end
@@ -396,7 +421,7 @@ def to_events(cal, zones: dict, window: Window, reading: Reading,
         yield CalendarEvent(
             uid=uid,
             recurrence_id=rid,
-            summary=re.sub(r"\s+", " ", _text(occ, "SUMMARY")).strip(),
+            summary=_summary(occ),
             description=_text(occ, "DESCRIPTION"),
             start=start,
             end=end,
@@ -416,13 +441,10 @@ def read_events(paths: Iterable[str], settings: Settings, now: datetime,
     """Occurrences in the window; `prefilter` (default: prefilter.ENABLED) first
     cuts the text down to what can matter, so a ten-year export parses fast."""
     window = Window.around(now, settings)
-    if prefiltering.ENABLED if prefilter is None else prefilter:
-        keep = Detector.build(settings, ()).is_interview_summary
-    else:
-        keep = None
+    keep = Detector.build(settings, ()).is_interview_summary
     events: list[CalendarEvent] = []
     for path in paths:
-        if keep is not None:
+        if prefiltering.ENABLED if prefilter is None else prefilter:
             # busy times only matter from now on: slots are never in the past.
             # The bytes are passed straight in, so that filtered_text holds the
             # only reference and can drop them before scanning.
@@ -433,7 +455,7 @@ def read_events(paths: Iterable[str], settings: Settings, now: datetime,
         del text  # the whole file: free it before the calendars are expanded
         for cal in cals:
             cal, zones = prepare(cal, settings, reading, path)
-            events.extend(to_events(cal, zones, window, reading, path))
+            events.extend(to_events(cal, zones, window, reading, path, keep))
     return events
 
 

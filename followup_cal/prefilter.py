@@ -2,30 +2,33 @@
 
 A real export holds ten years of calendar, but the plan needs only the
 interviews, the series they belong to, and the busy times around the window.
-`prefilter` scans the raw text once (one regular expression over the line
+`prefilter` scans the raw bytes once (one regular expression over the line
 starts, no per-event backtracking) and returns a smaller calendar made of the
 original lines of what it keeps, in their original order:
 
 - every calendar-level line (PRODID, VERSION, METHOD, X-WR-TIMEZONE, X-WR-CALNAME...);
 - every VTIMEZONE (icalendar caches them process-wide in file order, so all are
   kept, where they were) and every component it does not know;
-- each VEVENT whose unfolded SUMMARY passes `keep_summary`;
-- each VEVENT that may overlap [start, end], judged from its raw DTSTART,
+- each VEVENT whose unfolded SUMMARY passes `keep_summary`, and every VEVENT
+  sharing a UID with one (series masters and RECURRENCE-ID overrides, in any
+  order in the file), with the properties ics.to_events reads (READ_PROPS);
+- each other VEVENT that may overlap [start, end], judged from its raw DTSTART,
   DTEND/DURATION and RRULE UNTIL with a two-day margin (zones are not resolved
-  here), and each VEVENT it cannot judge (no or odd DTSTART, RDATE, COUNT, odd
-  lines: icalendar then reports what is wrong, as without the filter);
-- every VEVENT sharing a UID with a kept one (series masters and RECURRENCE-ID
-  overrides, in any order in the file).
+  here), each VEVENT it cannot judge (no or odd DTSTART, RDATE, COUNT: icalendar
+  then reports what is wrong, as without the filter), and the VEVENTs sharing
+  their UIDs, with only what a busy time is read from (BUSY_PROPS, and an
+  ATTENDEE that declined). Descriptions, attendees and alarms are most of what
+  icalendar would spend its time on, and a busy time never reads them.
 
-VTODO, VJOURNAL, VFREEBUSY and the VEVENTs outside the window are dropped. A
-component holding a line icalendar cannot read is kept whole, so its error is
-raised or recorded as before. When the text does not have the shape this
-scanner relies on (not starting with BEGIN:VCALENDAR, BEGIN/END lines with
+An event holding a line icalendar cannot read, or with no UID (ics.prepare makes
+one from its whole text), is kept as it is. VTODO, VJOURNAL, VFREEBUSY and the
+VEVENTs outside the window are dropped. When the text does not have the shape
+this scanner relies on (not starting with BEGIN:VCALENDAR, BEGIN/END lines with
 parameters, folds or odd spacing, unbalanced components, content outside a
 calendar), the text is returned unchanged and icalendar reads all of it.
 
-One difference by design: a malformed property value inside a dropped VALARM or
-VTODO no longer makes icalendar reject the whole file.
+One difference by design: a malformed value in a dropped property, VALARM or
+VTODO no longer makes icalendar reject the event or the whole file.
 """
 
 from __future__ import annotations
@@ -40,16 +43,31 @@ ENABLED = True
 MARGIN = timedelta(days=2)
 """Times are compared without their zones: UTC offsets stay well within a day."""
 
-DROP = frozenset({"VTODO", "VJOURNAL", "VFREEBUSY"})
+DROP = frozenset({b"VTODO", b"VJOURNAL", b"VFREEBUSY"})
+
+GONE, BUSY, WHOLE = 0, 1, 2
+"""A VEVENT's fate: dropped; kept as a busy time only (trimmed); kept whole."""
+
+BUSY_PROPS = frozenset({
+    "BEGIN", "END", "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
+    "EXRULE", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP", "SUMMARY",
+})
+"""What a busy time is read from (detect.Detector.busy): the rest of a trimmed event
+(description, attendees, alarms) costs icalendar most of its time and is never read."""
+
+READ_PROPS = BUSY_PROPS | {"DESCRIPTION", "ORGANIZER", "ATTENDEE"}
+"""What ics.to_events reads of any event (an interview's people and notes too)."""
+
+OURS = "X-FOLLOWUP-CAL"
+"""Our own events' marker properties (ics.OUR_KIND): they are never busy times."""
 
 _PROPS = "SUMMARY|UID|DTSTART|DTEND|DURATION|RRULE|RDATE|RECURRENCE-ID"
 _WANTED = frozenset(["BEGIN", "END", *_PROPS.split("|")])
 
 
 def _scanner(comp: str, name: str, flags: int) -> re.Pattern:
-    """Tried at every line break; groups: 1-2 a BEGIN/END line, 3-4 a property the
-    judgement needs (with its continuation lines), 5 a line icalendar may read
-    differently: BEGIN/END with parameters, trailing text or a fold, a blank line
+    """Tried at every line break; groups: 1-2 a BEGIN/END line, 3 a line icalendar may
+    read differently: BEGIN/END with parameters, trailing text or a fold, a blank line
     before a continuation, or a line that is not NAME followed by ';' or ':'.
     Over bytes: the file is scanned before it is decoded.
     """
@@ -57,7 +75,6 @@ def _scanner(comp: str, name: str, flags: int) -> re.Pattern:
         (
             r"\n(?:"
             rf"(BEGIN|END):([{comp}]+)\r?(?=\n(?![ \t])|\Z)"
-            rf"|({_PROPS})([;:][^\n]*(?:\n[ \t][^\n]*)*)"
             rf"|((?:BEGIN|END)[;:]|\r?\n[ \t]|(?![{name}]+[;:]|[ \t]|\r?\n|\r?\Z))"
             r")"
         ).encode("ascii"),
@@ -65,18 +82,28 @@ def _scanner(comp: str, name: str, flags: int) -> re.Pattern:
     )
 
 
+def _properties(flags: int) -> re.Pattern:
+    """The properties the judgement needs, with their continuation lines (findall)."""
+    return re.compile(rf"\n({_PROPS})([;:][^\n]*(?:\n[ \t][^\n]*)*)".encode("ascii"), flags)
+
+
 # Exports write names in capitals: scan for those (fast); a name in other case
 # sends the scan round again with the case-insensitive scanner.
 _SCAN_UPPER = _scanner("A-Z0-9-", "A-Z0-9-", 0)
 _SCAN_ANY = _scanner("A-Za-z0-9-", r"\w.-", re.IGNORECASE)
+_PROPS_UPPER = _properties(0)
+_PROPS_ANY = _properties(re.IGNORECASE)
 _FIRST = re.compile(rb"(?:\r?\n)*BEGIN:VCALENDAR\r?(?=\n(?![ \t])|\Z)", re.IGNORECASE)
 _BLANK = re.compile(rb"[\r\n]*")
 _LOGICAL = re.compile(rb"[^\n]*(?:\n[ \t][^\n]*)*")
 _NAME_LINE = re.compile(rb"([\w.-]+)[;:]")
+_LINE = re.compile(rb"[^\n]*(?:\n[ \t][^\n]*)*\n?")
+_FOLD = re.compile(rb"\r?\n[ \t]")
 _UNFOLD = re.compile(r"\r?\n[ \t]")
 _UNESCAPE = re.compile(r"\\([\\,;:nN])")
 _SPACES = re.compile(r"\s+")
 _WHEN = re.compile(r"(\d{4})(\d{2})(\d{2})(?:[Tt](\d{2})(\d{2})(\d{2})[Zz]?)?")
+_WHEN_BYTES = re.compile(_WHEN.pattern.encode("ascii"))
 _DURATION = re.compile(r"\+?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 
 
@@ -159,49 +186,45 @@ class _Filter:
         self.encoding = encoding
         self.lo = _naive_utc(start) - MARGIN
         self.hi = _naive_utc(end) + MARGIN
-        self.lo_day = f"{self.lo:%Y%m%d}"
-        self.hi_day = f"{self.hi:%Y%m%d}"
-        self.seen: dict[str, bool] = {}
+        self.lo_day = f"{self.lo:%Y%m%d}".encode("ascii")
+        self.hi_day = f"{self.hi:%Y%m%d}".encode("ascii")
+        self.seen: dict[bytes, bool] = {}
 
     def run(self, text, any_case: bool):
         first = _FIRST.match(text)
         if not first:
             raise _Unsure
         scan = _SCAN_ANY if any_case else _SCAN_UPPER
-        stack = ["VCALENDAR"]
+        find_props = (_PROPS_ANY if any_case else _PROPS_UPPER).findall
+        stack = [b"VCALENDAR"]
         depth = 1
         drops: list[tuple[int, int]] = []  # components dropped whatever their UID
-        maybe: list[tuple[int, int, list[str]]] = []  # VEVENTs dropped unless UID kept
-        keep_uids: set[str] = set()
-        comp = ""  # the depth-2 component being read
+        events: list[tuple[int, int, int, list[bytes], bool]] = []  # VEVENTs: ..., as is
+        whole_uids: set[str] = set()
+        busy_uids: set[str] = set()
+        comp = b""  # the depth-2 component being read
         comp_start = 0
-        props: list[tuple[str, str]] | None = None  # the VEVENT being read
+        holes: list[int] = []  # where the VEVENT's own components (alarms) begin and end
         odd = False  # it holds a line icalendar may not read
         closed = 0  # where the last VCALENDAR ended
         n = len(text)
         judge = self._judge
         for m in scan.finditer(text, first.end()):
-            kind = m.lastindex
-            if kind == 4:  # a property the judgement needs
-                if props is not None and depth == 2:
-                    name3, rest = _latin(m.group(3)), _latin(m.group(4))
-                    props.append((name3.upper() if any_case else name3, rest))
-                continue
-            if kind == 5:
+            if m.lastindex == 3:
                 odd = self._odd(text, m, depth, any_case) or odd
                 continue
-            be, name = _latin(m.group(1)), _latin(m.group(2))
+            be, name = m.group(1, 2)
             if any_case:
                 be, name = be.upper(), name.upper()
-            line_start = m.start() + 1
-            if be == "BEGIN":
+            if be == b"BEGIN":
                 if depth == 0:
-                    if name != "VCALENDAR" or not _BLANK.fullmatch(text, closed, line_start):
+                    if name != b"VCALENDAR" or not _BLANK.fullmatch(text, closed, m.start() + 1):
                         raise _Unsure
                 elif depth == 1:
-                    comp, comp_start, odd = name, line_start, False
-                    if name == "VEVENT":
-                        props = []
+                    comp, comp_start, odd = name, m.start() + 1, False
+                    holes = []
+                elif depth == 2:
+                    holes.append(m.start() + 1)
                 stack.append(name)
                 depth += 1
                 continue
@@ -209,30 +232,47 @@ class _Filter:
                 raise _Unsure
             stack.pop()
             depth -= 1
-            if depth == 1:
+            if depth == 2:
+                holes.append(m.end())
+            elif depth == 1:
                 line_end = min(m.end() + 1, n)
-                if props is not None:
-                    keep, uids = judge(props)
-                    if keep or odd:
-                        keep_uids.update(uids)
-                    else:
-                        maybe.append((comp_start, line_end, uids))
-                    props = None
+                if comp == b"VEVENT":
+                    bounds = [comp_start, *holes, line_end]
+                    props = []
+                    for i in range(0, len(bounds), 2):
+                        props += find_props(text, bounds[i], bounds[i + 1])
+                    fate, uids = judge(props, any_case)
+                    # as it is: icalendar must see the odd line; a missing UID is
+                    # made from the whole event's text (ics.prepare)
+                    as_is = odd or (not uids and fate != GONE)
+                    if fate == WHOLE or as_is:
+                        whole_uids.update(uids)
+                    elif fate == BUSY:
+                        busy_uids.update(uids)
+                    events.append((comp_start, line_end, fate, uids, as_is))
                 elif comp in DROP and not odd:
                     drops.append((comp_start, line_end))
             elif depth == 0:
                 closed = min(m.end() + 1, n)
         if depth or not _BLANK.fullmatch(text, closed):
             raise _Unsure
-        for s, e, uids in maybe:
-            if keep_uids.isdisjoint(uids):
-                drops.append((s, e))
+        trims: dict[int, bytes] = {}
+        for s, e, fate, uids, as_is in events:
+            if as_is:
+                continue
+            if fate == WHOLE or not whole_uids.isdisjoint(uids):
+                trims[s] = _trim(text, s, e, READ_PROPS, all_attendees=True)
+            elif fate == BUSY or not busy_uids.isdisjoint(uids):
+                trims[s] = _trim(text, s, e, BUSY_PROPS, all_attendees=False)
+            drops.append((s, e))
         if not drops:
             return text
         drops.sort()
         pieces, pos = [], 0
         for s, e in drops:
             pieces.append(text[pos:s])
+            if s in trims:
+                pieces.append(trims[s])
             pos = e
         pieces.append(text[pos:])
         return b"".join(pieces)
@@ -242,10 +282,10 @@ class _Filter:
         """Whether a line icalendar may not read keeps its component; or give up."""
         if not any_case:
             named = _NAME_LINE.match(text, m.end())
-            if m.group(5) or not named or _latin(named.group(1)).upper() in _WANTED:
+            if m.group(3) or not named or _latin(named.group(1)).upper() in _WANTED:
                 raise _AnyCase
             return False  # "X-Lower_case.name:" reads fine
-        if m.group(5) or depth < 1:
+        if m.group(3) or depth < 1:
             raise _Unsure  # BEGIN/END with parameters, a blank line before a fold, no calendar
         line = _latin(_LOGICAL.match(text, m.end()).group())
         head = re.split(r'[:;"]', _UNFOLD.sub("", line), maxsplit=1)[0]
@@ -253,63 +293,74 @@ class _Filter:
             raise _Unsure  # "BEGIN :VEVENT", a name folded across lines...
         return True
 
-    def _summary_kept(self, rest: str) -> bool:
+    def _summary_kept(self, rest: bytes) -> bool:
         hit = self.seen.get(rest)
         if hit is None:
-            raw = _value(rest).encode("latin-1").decode(self.encoding, errors="replace")
+            raw = _value(_latin(rest)).encode("latin-1").decode(self.encoding, errors="replace")
             text = _UNESCAPE.sub(_unescape, raw)
             text = _SPACES.sub(" ", text).strip()
             hit = bool(self.keep_summary(text) or (text != raw and self.keep_summary(raw)))
             self.seen[rest] = hit
         return hit
 
-    def _judge(self, props: list[tuple[str, str]]) -> tuple[bool, list[str]]:
-        """Whether this VEVENT must be kept for its own sake, and its UIDs."""
-        keep = slow = False
+    def _judge(self, props: list[tuple[bytes, bytes]], any_case: bool) -> tuple[int, list]:
+        """What this VEVENT is kept as for its own sake (WHOLE, BUSY or GONE), its UIDs.
+
+        Runs once per event of the file, so it reads the raw bytes; only the rare
+        shapes (DURATION, multi-day series) go the slow way through `str`.
+        """
+        keep = slow = whole = False
         start = end = rule = None
         starts = ends = rules = 0
         uids = []
         for name, rest in props:
-            if name == "DTSTART":
+            if any_case:
+                name = name.upper()
+            if name == b"DTSTART":
                 start, starts = rest, starts + 1
-            elif name == "DTEND":
+            elif name == b"DTEND":
                 end, ends = rest, ends + 1
-            elif name == "UID":
+            elif name == b"UID":
                 uids.append(_uid(rest))
-            elif name == "SUMMARY":
-                keep = keep or self._summary_kept(rest)
-            elif name == "RRULE":
+            elif name == b"SUMMARY":
+                whole = whole or self._summary_kept(rest)
+            elif name == b"RRULE":
                 rule, rules = rest, rules + 1
-            elif name == "RECURRENCE-ID":
-                keep = keep or "THISANDFUTURE" in rest.upper()
-            elif name == "RDATE":  # extra dates, even before DTSTART: not judged here
+            elif name == b"RECURRENCE-ID":
+                keep = keep or b"THISANDFUTURE" in rest.upper()
+            elif name == b"RDATE":  # extra dates, even before DTSTART: not judged here
                 keep = True
             else:  # DURATION
                 slow = True
+        if whole:
+            return WHOLE, uids
         if keep or starts != 1 or ends > 1 or rules > 1:
-            return True, uids
+            return BUSY, uids
         first = _day(start)
         if first is None:
-            return True, uids
+            return BUSY, uids
         if first[:8] > self.hi_day:
-            return False, uids  # a series never starts before its DTSTART
+            return GONE, uids  # a series never starts before its DTSTART
         last = _day(end) if end is not None else None
         if slow or last is None or (len(first) == 8) != (len(last) == 8) or last < first:
-            return self._slow(props), uids
+            return self._slow(props, any_case), uids
         if rule is None:
-            return last[:8] >= self.lo_day, uids
-        until = _until(rule)
+            return (BUSY if last[:8] >= self.lo_day else GONE), uids
+        until = _until(_latin(rule))
         if until is None:
-            return True, uids
+            return BUSY, uids
         if last[:8] != first[:8]:
-            return self._slow(props), uids  # occurrences longer than a day
-        return max(until, first)[:8] >= self.lo_day, uids
+            return self._slow(props, any_case), uids  # occurrences longer than a day
+        return (BUSY if max(until.encode("ascii"), first)[:8] >= self.lo_day else GONE), uids
 
-    def _slow(self, props: list[tuple[str, str]]) -> bool:
+    def _slow(self, props: list[tuple[bytes, bytes]], any_case: bool) -> int:
         """The general case: DURATION, no DTEND, multi-day series."""
         values: dict[str, list[str]] = {}
         for name, rest in props:
-            values.setdefault(name, []).append(rest)
+            values.setdefault(_latin(name).upper(), []).append(_latin(rest))
+        return BUSY if self._overlaps(values) else GONE
+
+    def _overlaps(self, values: dict[str, list[str]]) -> bool:
         first = _when(values["DTSTART"][0])
         if first is None:
             return True
@@ -328,16 +379,46 @@ class _Filter:
         return max(last[0], begin) + length >= self.lo
 
 
+def _trim(text, start: int, end: int, names: frozenset[str], all_attendees: bool) -> bytes:
+    """The VEVENT in text[start:end] with only the properties in `names`.
+
+    Whole logical lines are kept or dropped, folds and line endings as they were;
+    nested components (alarms) go. Unless
+    `all_attendees`, an ATTENDEE stays only if it declined (it may be the user's
+    own). The event holds no line icalendar cannot read (those are kept as they are).
+    """
+    kept = []
+    nested = 0
+    for m in _LINE.finditer(text, start, end):
+        line = m.group()
+        if not line:
+            break
+        name = _NAME_LINE.match(line)
+        name = _latin(name.group(1)).upper() if name else ""
+        if name == "BEGIN" and m.start() > start:
+            nested += 1
+        if nested:
+            if name == "END":
+                nested -= 1
+            continue
+        if name == "ATTENDEE":
+            if all_attendees or b"DECLINED" in _FOLD.sub(b"", line).upper():
+                kept.append(line)
+        elif name in names or name.startswith(OURS):
+            kept.append(line)
+    return b"".join(kept)
+
+
 def _unescape(m: re.Match) -> str:
     return "\n" if m.group(1) in "nN" else m.group(1)
 
 
-def _day(rest: str) -> str | None:
-    """A raw DATE or DATE-TIME value, "20260320" or "20260320T090000" (zone dropped)."""
-    if "\n" in rest:
-        rest = _UNFOLD.sub("", rest)
-    value = rest[rest.rfind(":") + 1:].rstrip("\r")  # such values hold no ':'
-    if not _WHEN.fullmatch(value):
+def _day(rest: bytes) -> bytes | None:
+    """A raw DATE or DATE-TIME value, b"20260320" or b"20260320T090000" (zone dropped)."""
+    if b"\n" in rest:
+        rest = _FOLD.sub(b"", rest)
+    value = rest[rest.rfind(b":") + 1:].rstrip(b"\r")  # such values hold no ':'
+    if not _WHEN_BYTES.fullmatch(value):
         return None
     return value[:15].upper()
 
@@ -372,7 +453,8 @@ def _until(rest: str) -> str | None:
     return until.rstrip("Z") if "T" in until else until + "T235959"
 
 
-def _uid(rest: str) -> str:
-    if rest[0] == ":" and "\\" not in rest and "\n" not in rest:
+def _uid(rest: bytes) -> bytes:
+    """The UID's value, unescaped and unfolded (bytes: only compared with each other)."""
+    if rest[:1] == b":" and b"\\" not in rest and b"\n" not in rest:
         return rest[1:].strip()
-    return _UNESCAPE.sub(_unescape, _value(rest)).strip()
+    return _UNESCAPE.sub(_unescape, _value(_latin(rest))).strip().encode("latin-1")

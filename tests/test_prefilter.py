@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from followup_cal import prefilter as prefiltering
 from followup_cal.config import Settings
 from followup_cal.detect import Detector
 from followup_cal.ics import Reading, read_events
+from followup_cal.model import CalendarEvent
 from followup_cal.prefilter import prefilter
 
 from conftest import DATA, ZONE, cli
@@ -43,15 +45,25 @@ def _plan(path: str, now: str, enabled: bool, monkeypatch) -> tuple[int, str, st
 
 def _events(path: str, now: str, enabled: bool) -> list[str]:
     """The occurrences read, in a stable order (recurring_ical_events yields them in an
-    order that can change from one call to the next, even for the same calendar)."""
+    order that can change from one call to the next, even for the same calendar).
+
+    An interview in full; any other event as a busy time is read from it (the filter
+    keeps no notes, people or alarms of events that are only busy times)."""
     from followup_cal.detect import Window
 
     settings = Settings(timezone=ZONE)
     when = datetime.fromisoformat(now).replace(tzinfo=ZoneInfo(ZONE))
     since = Window.around(when, settings).busy_start  # busy times before it are never used
     events = read_events([path], settings, when, Reading(), prefilter=enabled)
-    return sorted(repr(e) for e in events if KEEP(e.summary) or (
+    return sorted(_seen(e) for e in events if KEEP(e.summary) or (
         e.end > since.date() if e.all_day else e.end > since))
+
+
+def _seen(e: CalendarEvent) -> str:
+    if KEEP(e.summary):
+        return repr(e)
+    declined = tuple(a for a in e.attendees if a.partstat.upper() == "DECLINED")
+    return repr(replace(e, description="", organizer=None, attendees=declined))
 
 
 # -- same plan on every test calendar -----------------------------------------------------
@@ -263,24 +275,60 @@ def test_line_endings_case_and_several_calendars():
 
 
 def test_nested_alarm_is_part_of_its_event():
+    """An alarm's own SUMMARY is not its event's; kept events are read without alarms."""
     alarm = ["BEGIN:VALARM", "ACTION:DISPLAY", "SUMMARY:Interview soon", "DESCRIPTION:x",
              "TRIGGER:-PT15M", "END:VALARM"]
     text = cal(ev("old", "20190310T100000Z", "20190310T110000Z", "Gym", *alarm),
-               ev("new", "20260310T100000Z", "20260310T110000Z", "Gym", *alarm))
+               ev("new", "20260310T100000Z", "20260310T110000Z", "Gym", *alarm),
+               ev("iv", "20190310T100000Z", "20190310T110000Z", "Interview with Acme", *alarm))
     out = prefilter(text, KEEP, START, END)
-    assert kept(text) == ["new"] and out.count("BEGIN:VALARM") == out.count("END:VALARM") == 1
+    assert kept(text) == ["new", "iv"]
+    assert "VALARM" not in out and "Interview soon" not in out
+
+
+def test_busy_times_keep_only_what_they_are_read_from():
+    """An event kept only as a busy time loses its notes, people and place; one
+    kept as an interview (or in an interview's series) keeps them; none loses a line
+    the reader uses (ics.to_events)."""
+    people = ["ORGANIZER;CN=Ann:mailto:ann@acme.com",
+              "ATTENDEE;PARTSTAT=ACCEPTED;CN=Bo:mailto:bo@acme.com",
+              "ATTENDEE;CN=Me;PARTSTAT=DECL", " INED:mailto:me@example.com",
+              "DESCRIPTION:call me\\, maybe", "SEQUENCE:0", "LOCATION:Room 4",
+              "X-FOLLOWUP-CAL-KIND:call", "TRANSP:OPAQUE", "STATUS:TENTATIVE"]
+    text = cal(ev("busy", "20260310T100000Z", "20260310T110000Z", "Gym", *people,
+                  "RRULE:FREQ=WEEKLY", "EXDATE:20260317T100000Z"),
+               ev("moved", "20260311T100000Z", "20260311T110000Z", "Gym", "SEQUENCE:2",
+                  "RECURRENCE-ID:20260324T100000Z"),
+               ev("iv", "20260312T100000Z", "20260312T110000Z", "Phone screen: Acme", *people),
+               ev("iv", "20260313T100000Z", "20260313T110000Z", "Moved", *people,
+                  "RECURRENCE-ID:20260319T100000Z"))
+    out = prefilter(text, KEEP, START, END)
+    events = re.findall(r"BEGIN:VEVENT\r\n(.*?)END:VEVENT", out, re.S)
+    busy, moved, iv, iv_moved = ([line.split(":")[0].split(";")[0] for line in
+                                  re.split(r"\r\n(?! )", e.strip())] for e in events)
+    assert busy == ["UID", "DTSTART", "DTEND", "SUMMARY", "ATTENDEE", "SEQUENCE",
+                    "X-FOLLOWUP-CAL-KIND",
+                    "TRANSP", "STATUS", "RRULE", "EXDATE"]
+    assert "DECL\r\n INED" in events[0]  # the declined attendee, fold and all
+    assert moved == ["UID", "DTSTART", "DTEND", "SUMMARY", "SEQUENCE", "RECURRENCE-ID"]
+    full = ["UID", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER", "ATTENDEE", "ATTENDEE",
+            "DESCRIPTION", "SEQUENCE", "X-FOLLOWUP-CAL-KIND", "TRANSP", "STATUS"]
+    assert iv == full and iv_moved == [*full, "RECURRENCE-ID"]
+    assert "DTSTAMP" not in out and "LOCATION" not in out
 
 
 def test_output_is_the_original_lines_in_order():
     long = "DESCRIPTION:" + "word " * 60
     folded = [long[:75]] + [" " + long[i:i + 74] for i in range(75, len(long), 74)]
-    text = cal(VTIMEZONE, ev("a", "20260310T100000Z", None, "Gym", *folded),
+    text = cal(VTIMEZONE, ev("a", "20260310T100000Z", None, "Interview", *folded),
                ev("b", "20190310T100000Z", None, "Gym", *folded),
-               ev("c", "DTSTART;TZID=Europe/Berlin:20260315T090000", None, "Gym", *folded))
+               ev("c", "DTSTART;TZID=Europe/Berlin:20260315T090000", None, "Final round",
+                  *folded),
+               ev("d", "20260310T100000Z", None, "Gym", *folded))
     out = prefilter(text, KEEP, START, END)
     original = iter(text.split("\r\n"))
     assert all(line in original for line in out.split("\r\n"))  # a subsequence, in order
-    assert out.count(folded[1]) == 2 and "UID:b\r\n" not in out
+    assert out.count(folded[1]) == 2 and "UID:b\r\n" not in out and "UID:d\r\n" in out
 
 
 @pytest.mark.parametrize("text", [
@@ -383,6 +431,11 @@ def _random_calendar(draw) -> str:
         ev_lines.append("SUMMARY:" + draw(st.sampled_from(
             ["Gym", "Interview with Acme", "Phone screen: Globex (Analyst)", "Mock interview"])))
         ev_lines.append(draw(st.sampled_from(["", "STATUS:CANCELLED", "TRANSP:TRANSPARENT"])))
+        ev_lines += draw(st.lists(st.sampled_from([  # what a trimmed event may lose or keep
+            "SEQUENCE:0", "SEQUENCE:2", "DESCRIPTION:Interview notes\\, by Friday",
+            "ATTENDEE;PARTSTAT=DECLINED:mailto:me@example.com",
+            "ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@acme.com", "ORGANIZER:mailto:ann@acme.com",
+            "X-FOLLOWUP-CAL-KIND:call", "LOCATION:Room 4"]), max_size=3))
         if draw(st.booleans()):
             ev_lines += ["BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT5M", "END:VALARM"]
         ev_lines.append("END:VEVENT")
