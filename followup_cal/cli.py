@@ -100,6 +100,7 @@ def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = 
     `sink(ledger, items)` writes the plan somewhere and records that it did, in
     the same transaction: one command, one transaction (issue 4).
     """
+    from .holidays_cache import holiday_dates
     from .ics import read_sources
     from .ledger import Ledger
     from .rules import plan
@@ -116,7 +117,8 @@ def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = 
         _err(f"warning: {warning}")
     with Ledger.open() as ledger, ledger.transaction():
         history = ledger.history(data.interviews, settings, now)
-        items = plan(data.interviews, history, data.busy, settings, now)
+        items = plan(data.interviews, history, data.busy, settings, now,
+                     holidays=holiday_dates)
         ledger.remember(data.interviews, items, settings, now)
         if sink is not None:
             sink(ledger, items)

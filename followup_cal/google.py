@@ -878,6 +878,7 @@ def sync(paths: Sequence[str], settings: Settings, now: datetime, *, target: str
          dry_run: bool = False, client: Client | None = None,
          warn: Callable[[str], None] | None = None) -> tuple[list[FollowUp], SyncResult]:
     """Read, plan (the one planner), reconcile, record. Returns the plan and what was done."""
+    from .holidays_cache import holiday_dates
     from .ledger import Ledger
     from .rules import plan
 
@@ -893,7 +894,8 @@ def sync(paths: Sequence[str], settings: Settings, now: datetime, *, target: str
             with Ledger.open() as ledger:
                 with ledger.transaction():
                     history = ledger.history(data.interviews, settings, now)
-                    items = plan(data.interviews, history, data.busy, settings, now)
+                    items = plan(data.interviews, history, data.busy, settings, now,
+                                 holidays=holiday_dates)
                     ledger.remember(data.interviews, items, settings, now)
                 sink = Sink(client, ledger, settings, now, target=target, dry_run=dry_run,
                             interviews=data.interviews)

@@ -17,7 +17,7 @@ from . import texts
 from .config import Settings
 from .detect import company_key
 from .model import Busy, Contact, FollowUp, History, Interview, Outcome, Person
-from .slots import Calendar
+from .slots import Calendar, HolidaySource
 
 FINAL = ("offer", "rejected", "withdrawn")
 UID_DOMAIN = "followup-cal"
@@ -43,11 +43,12 @@ def _ceil_minute(t: datetime) -> datetime:
 
 
 class _Planner:
-    def __init__(self, settings: Settings, busy: Sequence[Busy], now: datetime):
+    def __init__(self, settings: Settings, busy: Sequence[Busy], now: datetime,
+                 holidays: HolidaySource | None = None):
         self.s = settings
         self.now = now
         self.user_zone = settings.timezone
-        self.cal = Calendar(settings, busy)
+        self.cal = Calendar(settings, busy, holidays)
 
     def make(self, iv: Interview, kind: str, channel: str | None, who: Person | None,
              start: datetime, minutes: int, zone: str, ordinal: int = 0) -> FollowUp:
@@ -215,15 +216,21 @@ def plan(
     busy: Sequence[Busy],
     settings: Settings,
     now: datetime,
+    *,
+    holidays: HolidaySource | None = None,
 ) -> list[FollowUp]:
-    """Every follow-up still to do, in time order."""
+    """Every follow-up still to do, in time order.
+
+    `holidays` gives the public-holiday dates (default: the `holidays` package);
+    callers pass a cached one so the planner itself never reads files.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     interviews = list(interviews)
     tags = tag_history(interviews, settings)
     contacts = (*history.contacts, *tags.contacts)
     outcomes = (*history.outcomes, *tags.outcomes)
-    p = _Planner(settings, busy, now)
+    p = _Planner(settings, busy, now, holidays)
 
     apps: dict[str, list[Interview]] = defaultdict(list)
     for iv in interviews:

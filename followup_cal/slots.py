@@ -7,13 +7,18 @@ stays at 10:00 across a daylight-saving change (DESIGN.md "Time zones").
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .config import Settings
 from .model import Busy
+
+# (country, subdivision, year) -> that year's public-holiday dates. Injected so the
+# callers that may do I/O can pass a disk-cached one (holidays_cache) while the
+# planner itself stays pure.
+HolidaySource = Callable[[str, str | None, int], Collection[date]]
 
 
 @lru_cache(maxsize=32)
@@ -26,16 +31,26 @@ def _holidays(country: str, subdivision: str | None, year: int):
 class Calendar:
     """Business days and busy times for one run."""
 
-    def __init__(self, settings: Settings, busy: Sequence[Busy] = ()):
+    def __init__(self, settings: Settings, busy: Sequence[Busy] = (),
+                 holidays: HolidaySource | None = None):
+        """`holidays`: where public holidays come from; None: the package itself."""
         self.settings = settings
+        self._holiday_source: HolidaySource = holidays or _holidays
+        self._holiday_years: dict[int, Collection[date]] = {}  # asked thousands of times
         self.busy = sorted(busy, key=lambda b: (b.start, b.end))
         self._starts = [b.start for b in self.busy]
         # the longest busy block bounds how far back an overlap can start
         self._longest = max((b.end - b.start for b in self.busy), default=timedelta(0))
 
     def is_business_day(self, day: date) -> bool:
-        s = self.settings
-        return day.weekday() < 5 and day not in _holidays(s.country, s.subdivision, day.year)
+        if day.weekday() >= 5:
+            return False
+        dates = self._holiday_years.get(day.year)
+        if dates is None:
+            s = self.settings
+            dates = self._holiday_source(s.country, s.subdivision, day.year)
+            self._holiday_years[day.year] = dates
+        return day not in dates
 
     def next_business_day(self, day: date) -> date:
         """`day` itself if it is one, else the next."""

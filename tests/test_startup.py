@@ -58,8 +58,11 @@ def test_export_does_not_load_google_or_tables(tmp_path, home):
         "ATTENDEE;CN=Sam Carter;PARTSTAT=ACCEPTED:mailto:sam.carter@gmail.com",
         "DESCRIPTION:First round.", "END:VEVENT", "END:VCALENDAR", ""]), encoding="utf-8")
     out = tmp_path / "out.ics"
-    modules = loaded("export", str(ics), "-o", str(out), "--now", "2026-03-18T09:00",
-                     "--timezone", "America/New_York", "--me", "sam.carter@gmail.com")
+    args = ("export", str(ics), "-o", str(out), "--now", "2026-03-18T09:00",
+            "--timezone", "America/New_York", "--me", "sam.carter@gmail.com")
+    modules = loaded(*args)
     assert out.read_text(encoding="utf-8").count("BEGIN:VEVENT") > 0
     assert "icalendar" in modules
     assert heavy_in(modules, (*GOOGLE, "rich", "dateparser")) == []
+    # the public holidays are cached now (holidays_cache): the package is not imported again
+    assert heavy_in(loaded(*args), ("holidays",)) == []
