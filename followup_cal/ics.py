@@ -101,7 +101,7 @@ def read_text(path: str) -> str:
 
 
 def filtered_text(data: bytes, keep: Callable[[str], bool], start: datetime,
-                  end: datetime) -> str:
+                  end: datetime, since: datetime | None = None) -> str:
     """The pre-filtered calendar, decoded.
 
     The scan runs over the raw bytes, so a large export is never held decoded
@@ -110,11 +110,11 @@ def filtered_text(data: bytes, keep: Callable[[str], bool], start: datetime,
     """
     encoding = encoding_of(data)
     if encoding == "utf-16":
-        return prefiltering.prefilter(data.decode("utf-16"), keep, start, end)
+        return prefiltering.prefilter(data.decode("utf-16"), keep, start, end, since=since)
     real = "cp1252" if encoding == "cp1252" else "utf-8"
     skip = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
     with memoryview(data) as view:
-        kept = prefiltering.prefilter(view[skip:], keep, start, end, real)
+        kept = prefiltering.prefilter(view[skip:], keep, start, end, real, since)
         text = str(kept, real, errors="replace")
         if isinstance(kept, memoryview):
             kept.release()
@@ -457,10 +457,12 @@ def read_events(paths: Iterable[str], settings: Settings, now: datetime,
     events: list[CalendarEvent] = []
     for path in paths:
         if prefiltering.ENABLED if prefilter is None else prefilter:
-            # busy times only matter from now on: slots are never in the past.
-            # The bytes are passed straight in, so that filtered_text holds the
-            # only reference and can drop them before scanning.
-            text = filtered_text(read_bytes(path), keep, window.busy_start, window.busy_end)
+            # busy times only matter from now on: slots are never in the past;
+            # interviews from the start of the interview window. The bytes are
+            # passed straight in, so that filtered_text holds the only reference
+            # and can drop them before scanning.
+            text = filtered_text(read_bytes(path), keep, window.busy_start, window.busy_end,
+                                 since=window.start)
         else:
             text = decode(read_bytes(path))
         cals = parse_calendars(text, path)

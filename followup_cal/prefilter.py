@@ -9,16 +9,20 @@ original lines of what it keeps, in their original order:
 - every calendar-level line (PRODID, VERSION, METHOD, X-WR-TIMEZONE, X-WR-CALNAME...);
 - every VTIMEZONE (icalendar caches them process-wide in file order, so all are
   kept, where they were) and every component it does not know;
-- each VEVENT whose unfolded SUMMARY passes `keep_summary`, and every VEVENT
-  sharing a UID with one (series masters and RECURRENCE-ID overrides, in any
-  order in the file), with the properties ics.to_events reads (READ_PROPS);
-- each other VEVENT that may overlap [start, end], judged from its raw DTSTART,
-  DTEND/DURATION and RRULE UNTIL with a two-day margin (zones are not resolved
-  here), each VEVENT it cannot judge (no or odd DTSTART, RDATE, COUNT: icalendar
-  then reports what is wrong, as without the filter), and the VEVENTs sharing
-  their UIDs, with only what a busy time is read from (BUSY_PROPS, and an
-  ATTENDEE that declined). Descriptions, attendees and alarms are most of what
-  icalendar would spend its time on, and a busy time never reads them.
+- each VEVENT whose unfolded SUMMARY passes `keep_summary` and that may overlap
+  [since, end] (interviews are looked for from the start of the interview
+  window), and every VEVENT sharing a UID with one (series masters and
+  RECURRENCE-ID overrides, in any order in the file), with the properties
+  ics.to_events reads (READ_PROPS);
+- each other VEVENT that may overlap [start, end] (busy times), each VEVENT it
+  cannot judge (no or odd DTSTART, RDATE, COUNT: icalendar then reports what is
+  wrong, as without the filter), and the VEVENTs sharing their UIDs, with only
+  what a busy time is read from (BUSY_PROPS, and an ATTENDEE that declined).
+  Descriptions, attendees and alarms are most of what icalendar would spend its
+  time on, and a busy time never reads them.
+
+Overlap is judged from the raw DTSTART, DTEND/DURATION and RRULE UNTIL with a
+two-day margin (zones are not resolved here).
 
 An event holding a line icalendar cannot read, or with no UID (ics.prepare makes
 one from its whole text), is kept as it is. VTODO, VJOURNAL, VFREEBUSY and the
@@ -116,8 +120,9 @@ class _AnyCase(Exception):
 
 
 def prefilter(text, keep_summary: Callable[[str], bool], start: datetime, end: datetime,
-              encoding: str = "utf-8"):
-    """The calendar with only what can matter for [start, end] (see module doc).
+              encoding: str = "utf-8", since: datetime | None = None):
+    """The calendar with only what can matter for busy times in [start, end] and
+    interviews in [since, end] (see module doc); `since` defaults to `start`.
 
     `text` may be `str`, or bytes (any bytes-like object) in `encoding`: a large
     file is then scanned without being decoded whole, and bytes come back.
@@ -125,9 +130,9 @@ def prefilter(text, keep_summary: Callable[[str], bool], start: datetime, end: d
     """
     if isinstance(text, str):
         data = text.encode("utf-8")
-        out = prefilter(data, keep_summary, start, end, "utf-8")
+        out = prefilter(data, keep_summary, start, end, "utf-8", since)
         return text if out is data else out.decode("utf-8")
-    f = _Filter(keep_summary, start, end, encoding)
+    f = _Filter(keep_summary, start, end, encoding, since)
     try:
         try:
             return f.run(text, any_case=False)
@@ -181,12 +186,15 @@ def _when(rest: str) -> tuple[datetime, bool] | None:
 
 class _Filter:
     def __init__(self, keep_summary: Callable[[str], bool], start: datetime, end: datetime,
-                 encoding: str = "utf-8"):
+                 encoding: str = "utf-8", since: datetime | None = None):
         self.keep_summary = keep_summary
         self.encoding = encoding
+        # from where an event may matter: a busy time (lo) or an interview (since)
         self.lo = _naive_utc(start) - MARGIN
+        self.since = _naive_utc(since if since is not None else start) - MARGIN
         self.hi = _naive_utc(end) + MARGIN
         self.lo_day = f"{self.lo:%Y%m%d}".encode("ascii")
+        self.since_day = f"{self.since:%Y%m%d}".encode("ascii")
         self.hi_day = f"{self.hi:%Y%m%d}".encode("ascii")
         self.seen: dict[bytes, bool] = {}
 
@@ -199,7 +207,7 @@ class _Filter:
         stack = [b"VCALENDAR"]
         depth = 1
         drops: list[tuple[int, int]] = []  # components dropped whatever their UID
-        events: list[tuple[int, int, int, list[bytes], bool]] = []  # VEVENTs: ..., as is
+        events: list[tuple[int, int, int, bool, list[bytes], bool]] = []  # see _judge
         whole_uids: set[str] = set()
         busy_uids: set[str] = set()
         comp = b""  # the depth-2 component being read
@@ -241,7 +249,7 @@ class _Filter:
                     props = []
                     for i in range(0, len(bounds), 2):
                         props += find_props(text, bounds[i], bounds[i + 1])
-                    fate, uids = judge(props, any_case)
+                    fate, named, uids = judge(props, any_case)
                     # as it is: icalendar must see the odd line; a missing UID is
                     # made from the whole event's text (ics.prepare)
                     as_is = odd or (not uids and fate != GONE)
@@ -249,7 +257,7 @@ class _Filter:
                         whole_uids.update(uids)
                     elif fate == BUSY:
                         busy_uids.update(uids)
-                    events.append((comp_start, line_end, fate, uids, as_is))
+                    events.append((comp_start, line_end, fate, named, uids, as_is))
                 elif comp in DROP and not odd:
                     drops.append((comp_start, line_end))
             elif depth == 0:
@@ -257,13 +265,15 @@ class _Filter:
         if depth or not _BLANK.fullmatch(text, closed):
             raise _Unsure
         trims: dict[int, bytes] = {}
-        for s, e, fate, uids, as_is in events:
+        for s, e, fate, named, uids, as_is in events:
             if as_is:
                 continue
             if fate == WHOLE or not whole_uids.isdisjoint(uids):
                 trims[s] = _trim(text, s, e, READ_PROPS, all_attendees=True)
             elif fate == BUSY or not busy_uids.isdisjoint(uids):
-                trims[s] = _trim(text, s, e, BUSY_PROPS, all_attendees=False)
+                # an interview's own lines even so: its series is read as a busy time
+                trims[s] = _trim(text, s, e, READ_PROPS if named else BUSY_PROPS,
+                                 all_attendees=named)
             drops.append((s, e))
         if not drops:
             return text
@@ -303,13 +313,29 @@ class _Filter:
             self.seen[rest] = hit
         return hit
 
-    def _judge(self, props: list[tuple[bytes, bytes]], any_case: bool) -> tuple[int, list]:
-        """What this VEVENT is kept as for its own sake (WHOLE, BUSY or GONE), its UIDs.
+    def _judge(self, props: list[tuple[bytes, bytes]],
+               any_case: bool) -> tuple[int, bool, list[bytes]]:
+        """What this VEVENT is kept as for its own sake (WHOLE, BUSY or GONE), whether
+        its summary names an interview, and its UIDs.
 
         Runs once per event of the file, so it reads the raw bytes; only the rare
         shapes (DURATION, multi-day series) go the slow way through `str`.
         """
-        keep = slow = whole = False
+        named = False
+        for name, rest in props:
+            if (name.upper() if any_case else name) == b"SUMMARY" and self._summary_kept(rest):
+                named = True
+                break
+        if named:
+            fate, uids = self._times(props, any_case, self.since, self.since_day)
+        else:
+            fate, uids = self._times(props, any_case, self.lo, self.lo_day)
+        return (WHOLE if named and fate == BUSY else fate), named, uids
+
+    def _times(self, props: list[tuple[bytes, bytes]], any_case: bool, lo: datetime,
+               lo_day: bytes) -> tuple[int, list[bytes]]:
+        """BUSY if it may overlap [lo, hi] (or cannot be judged here), else GONE."""
+        keep = slow = False
         start = end = rule = None
         starts = ends = rules = 0
         uids = []
@@ -323,7 +349,7 @@ class _Filter:
             elif name == b"UID":
                 uids.append(_uid(rest))
             elif name == b"SUMMARY":
-                whole = whole or self._summary_kept(rest)
+                pass
             elif name == b"RRULE":
                 rule, rules = rest, rules + 1
             elif name == b"RECURRENCE-ID":
@@ -332,8 +358,6 @@ class _Filter:
                 keep = True
             else:  # DURATION
                 slow = True
-        if whole:
-            return WHOLE, uids
         if keep or starts != 1 or ends > 1 or rules > 1:
             return BUSY, uids
         first = _day(start)
@@ -343,40 +367,42 @@ class _Filter:
             return GONE, uids  # a series never starts before its DTSTART
         last = _day(end) if end is not None else None
         if slow or last is None or (len(first) == 8) != (len(last) == 8) or last < first:
-            return self._slow(props, any_case), uids
+            return self._slow(props, lo), uids
         if rule is None:
-            return (BUSY if last[:8] >= self.lo_day else GONE), uids
+            return (BUSY if last[:8] >= lo_day else GONE), uids
         until = _until(_latin(rule))
         if until is None:
             return BUSY, uids
         if last[:8] != first[:8]:
-            return self._slow(props, any_case), uids  # occurrences longer than a day
-        return (BUSY if max(until.encode("ascii"), first)[:8] >= self.lo_day else GONE), uids
+            return self._slow(props, lo), uids  # occurrences longer than a day
+        return (BUSY if max(until.encode("ascii"), first)[:8] >= lo_day else GONE), uids
 
-    def _slow(self, props: list[tuple[bytes, bytes]], any_case: bool) -> int:
+    @staticmethod
+    def _slow(props: list[tuple[bytes, bytes]], lo: datetime) -> int:
         """The general case: DURATION, no DTEND, multi-day series."""
         values: dict[str, list[str]] = {}
         for name, rest in props:
             values.setdefault(_latin(name).upper(), []).append(_latin(rest))
-        return BUSY if self._overlaps(values) else GONE
+        return BUSY if _overlaps(values, lo) else GONE
 
-    def _overlaps(self, values: dict[str, list[str]]) -> bool:
-        first = _when(values["DTSTART"][0])
-        if first is None:
-            return True
-        begin, is_date = first
-        length = _length(values, begin, is_date)
-        if length is None:
-            return True
-        if "RRULE" not in values:
-            return begin + length >= self.lo
-        until = _until(values["RRULE"][0])
-        if until is None:
-            return True
-        last = _when(":" + until)
-        if last is None:
-            return True
-        return max(last[0], begin) + length >= self.lo
+
+def _overlaps(values: dict[str, list[str]], lo: datetime) -> bool:
+    first = _when(values["DTSTART"][0])
+    if first is None:
+        return True
+    begin, is_date = first
+    length = _length(values, begin, is_date)
+    if length is None:
+        return True
+    if "RRULE" not in values:
+        return begin + length >= lo
+    until = _until(values["RRULE"][0])
+    if until is None:
+        return True
+    last = _when(":" + until)
+    if last is None:
+        return True
+    return max(last[0], begin) + length >= lo
 
 
 def _trim(text, start: int, end: int, names: frozenset[str], all_attendees: bool) -> bytes:

@@ -109,11 +109,15 @@ def test_quirk_fixtures_plan_and_differ_from_a_naive_filter(monkeypatch):
         assert code == 0, err
         if company:
             assert f'"company": "{company}"' in out
-    # the folded keyword keeps an interview whatever its date (here: 2018)
+    # the folded keyword keeps an interview from the start of the interview window
+    # (here: 2018), where busy times are looked for only from 2030
     text = (DATA / "prefilter_keyword_folded.ics").read_bytes().decode()
-    out = prefilter(text, KEEP, datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 6, 1, tzinfo=UTC))
+    out = prefilter(text, KEEP, datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 6, 1, tzinfo=UTC),
+                    since=datetime(2018, 1, 1, tzinfo=UTC))
     assert re.findall(r"(?m)^UID:(.*?)\r$", out) == ["folded-keyword-1@google.com",
                                                      "folded-keyword-old@google.com"]
+    out = prefilter(text, KEEP, datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 6, 1, tzinfo=UTC))
+    assert "BEGIN:VEVENT" not in out  # an interview before the window cannot matter
     # the call moves off the 10:00 meeting kept as a busy time
     _, out, _ = _plan(str(DATA / "prefilter_keyword_folded.ics"), NOWS[0], True, monkeypatch)
     assert '"start": "2026-03-24T11:00:00-04:00"' in out
@@ -177,8 +181,8 @@ def cal(*parts: str, nl: str = "\r\n") -> str:
     return "\n".join([*head, *parts, "END:VCALENDAR", ""]).replace("\r\n", "\n").replace("\n", nl)
 
 
-def kept(text: str) -> list[str]:
-    out = prefilter(text, KEEP, START, END)
+def kept(text: str, since: datetime | None = None) -> list[str]:
+    out = prefilter(text, KEEP, START, END, since=since)
     return [u.strip() for u in re.findall(r"(?im)^uid:(.*)$", out)]
 
 
@@ -194,7 +198,9 @@ def test_keeps_what_can_matter_and_drops_the_rest():
         ev("old", "20190310T100000Z", "20190310T110000Z"),
         ev("later", "20270310T100000Z", "20270310T110000Z"),
         ev("old-interview", "20190310T100000Z", "20190310T110000Z", "Interview with Acme"),
-        ev("old-excluded", "20190310T100000Z", "20190310T110000Z", "Mock interview"),
+        ev("recent-interview", "20260115T100000Z", "20260115T110000Z", "Interview with Acme"),
+        ev("recent-gym", "20260115T100000Z", "20260115T110000Z", "Gym"),
+        ev("excluded", "20260115T100000Z", "20260115T110000Z", "Mock interview"),
         ev("margin-before", "20260227T150000Z", "20260227T160000Z"),
         ev("too-early", "20260225T100000Z", "20260225T110000Z"),
         ev("margin-after", "20260402T230000Z", "20260403T000000Z"),
@@ -224,8 +230,8 @@ def test_keeps_what_can_matter_and_drops_the_rest():
         "BEGIN:VFREEBUSY\nUID:freebusy\nDTSTAMP:20260101T000000Z\nEND:VFREEBUSY",
         "BEGIN:X-VENDOR-THING\nUID:vendor\nEND:X-VENDOR-THING",
     )
-    assert kept(text) == [
-        "in-window", "old-interview", "margin-before", "margin-after", "long-trip", "zoned",
+    assert kept(text, since=datetime(2026, 1, 1, tzinfo=UTC)) == [
+        "in-window", "recent-interview", "margin-before", "margin-after", "long-trip", "zoned",
         "quoted-zone", "duration", "forever", "ends-in-window", "counted", "rdate", "rdate-first",
         "bad-start",
         "no-start", "ends-before-start", "vendor",
@@ -241,7 +247,9 @@ def test_keyword_folded_anywhere_and_escaped():
                           "SUMMARY:Phone scr", " een: Acme", "END:VEVENT"])
     tabbed = "\r\n".join(["BEGIN:VEVENT", "UID:tabbed", "DTSTART:20190310T100000Z",
                           "SUMMARY;LANGUAGE=en:Final\\nro", "\tund\\, Acme", "END:VEVENT"])
-    assert kept(cal(folded, tabbed)) == ["folded", "tabbed"]
+    gym = ev("gym", "20190310T100000Z", None, "Gym")
+    since = datetime(2019, 1, 1, tzinfo=UTC)  # busy times from START only
+    assert kept(cal(folded, gym, tabbed), since) == ["folded", "tabbed"]
 
 
 def test_series_and_overrides_share_a_fate_in_any_order():
@@ -258,7 +266,9 @@ def test_series_and_overrides_share_a_fate_in_any_order():
     plain_master = ev("hm", "20190304T100000Z", "20190304T110000Z", "Sync",
                       "RRULE:FREQ=WEEKLY;UNTIL=20190401T000000Z")
     text = cal(override, old_override, interview_override, master, old_master, plain_master)
-    assert kept(text) == ["series", "hm", "series", "hm"]
+    # interviews looked for since 2019, busy times from START: the old plain series goes
+    assert kept(text, datetime(2019, 1, 1, tzinfo=UTC)) == ["series", "hm", "series", "hm"]
+    assert kept(text) == ["series", "series"]
 
 
 def test_line_endings_case_and_several_calendars():
@@ -280,7 +290,7 @@ def test_nested_alarm_is_part_of_its_event():
              "TRIGGER:-PT15M", "END:VALARM"]
     text = cal(ev("old", "20190310T100000Z", "20190310T110000Z", "Gym", *alarm),
                ev("new", "20260310T100000Z", "20260310T110000Z", "Gym", *alarm),
-               ev("iv", "20190310T100000Z", "20190310T110000Z", "Interview with Acme", *alarm))
+               ev("iv", "20260311T100000Z", "20260311T110000Z", "Interview with Acme", *alarm))
     out = prefilter(text, KEEP, START, END)
     assert kept(text) == ["new", "iv"]
     assert "VALARM" not in out and "Interview soon" not in out
@@ -315,6 +325,15 @@ def test_busy_times_keep_only_what_they_are_read_from():
             "DESCRIPTION", "SEQUENCE", "X-FOLLOWUP-CAL-KIND", "TRANSP", "STATUS"]
     assert iv == full and iv_moved == [*full, "RECURRENCE-ID"]
     assert "DTSTAMP" not in out and "LOCATION" not in out
+    # an old interview series kept for an occurrence moved into the window keeps its people
+    old = ev("old-iv", "20190304T100000Z", "20190304T110000Z", "Interview with Acme", *people,
+             "RRULE:FREQ=WEEKLY;UNTIL=20190401T000000Z")
+    moved_in = ev("old-iv", "20260311T100000Z", "20260311T110000Z", "Sync",
+                  "RECURRENCE-ID:20190311T100000Z", *people)
+    out = prefilter(cal(old, moved_in), KEEP, START, END)
+    master, override = re.findall(r"BEGIN:VEVENT\r\n(.*?)END:VEVENT", out, re.S)
+    assert "ORGANIZER" in master and "DESCRIPTION" in master
+    assert "ORGANIZER" not in override and "DESCRIPTION" not in override
 
 
 def test_output_is_the_original_lines_in_order():
