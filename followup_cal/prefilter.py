@@ -107,7 +107,7 @@ _UNFOLD = re.compile(r"\r?\n[ \t]")
 _UNESCAPE = re.compile(r"\\([\\,;:nN])")
 _SPACES = re.compile(r"\s+")
 _WHEN = re.compile(r"(\d{4})(\d{2})(\d{2})(?:[Tt](\d{2})(\d{2})(\d{2})[Zz]?)?")
-_WHEN_BYTES = re.compile(_WHEN.pattern.encode("ascii"))
+_DAY_VALUE = re.compile(rb"(?:(\d{8}[Tt]\d{6})[Zz]?|(\d{8}))\r*\Z")  # as _WHEN
 _DURATION = re.compile(r"\+?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 
 
@@ -245,10 +245,13 @@ class _Filter:
             elif depth == 1:
                 line_end = min(m.end() + 1, n)
                 if comp == b"VEVENT":
-                    bounds = [comp_start, *holes, line_end]
-                    props = []
-                    for i in range(0, len(bounds), 2):
-                        props += find_props(text, bounds[i], bounds[i + 1])
+                    if holes:
+                        bounds = [comp_start, *holes, line_end]
+                        props = []
+                        for i in range(0, len(bounds), 2):
+                            props += find_props(text, bounds[i], bounds[i + 1])
+                    else:
+                        props = find_props(text, comp_start, line_end)
                     fate, named, uids = judge(props, any_case)
                     # as it is: icalendar must see the odd line; a missing UID is
                     # made from the whole event's text (ics.prepare)
@@ -321,21 +324,7 @@ class _Filter:
         Runs once per event of the file, so it reads the raw bytes; only the rare
         shapes (DURATION, multi-day series) go the slow way through `str`.
         """
-        named = False
-        for name, rest in props:
-            if (name.upper() if any_case else name) == b"SUMMARY" and self._summary_kept(rest):
-                named = True
-                break
-        if named:
-            fate, uids = self._times(props, any_case, self.since, self.since_day)
-        else:
-            fate, uids = self._times(props, any_case, self.lo, self.lo_day)
-        return (WHOLE if named and fate == BUSY else fate), named, uids
-
-    def _times(self, props: list[tuple[bytes, bytes]], any_case: bool, lo: datetime,
-               lo_day: bytes) -> tuple[int, list[bytes]]:
-        """BUSY if it may overlap [lo, hi] (or cannot be judged here), else GONE."""
-        keep = slow = False
+        keep = slow = named = False
         start = end = rule = None
         starts = ends = rules = 0
         uids = []
@@ -349,7 +338,7 @@ class _Filter:
             elif name == b"UID":
                 uids.append(_uid(rest))
             elif name == b"SUMMARY":
-                pass
+                named = named or self._summary_kept(rest)
             elif name == b"RRULE":
                 rule, rules = rest, rules + 1
             elif name == b"RECURRENCE-ID":
@@ -358,32 +347,34 @@ class _Filter:
                 keep = True
             else:  # DURATION
                 slow = True
+        kept = WHOLE if named else BUSY
         if keep or starts != 1 or ends > 1 or rules > 1:
-            return BUSY, uids
+            return kept, named, uids
         first = _day(start)
         if first is None:
-            return BUSY, uids
+            return kept, named, uids
         if first[:8] > self.hi_day:
-            return GONE, uids  # a series never starts before its DTSTART
+            return GONE, named, uids  # a series never starts before its DTSTART
+        lo, lo_day = (self.since, self.since_day) if named else (self.lo, self.lo_day)
         last = _day(end) if end is not None else None
         if slow or last is None or (len(first) == 8) != (len(last) == 8) or last < first:
-            return self._slow(props, lo), uids
+            return (kept if self._slow(props, lo) else GONE), named, uids
         if rule is None:
-            return (BUSY if last[:8] >= lo_day else GONE), uids
+            return (kept if last[:8] >= lo_day else GONE), named, uids
         until = _until(_latin(rule))
         if until is None:
-            return BUSY, uids
-        if last[:8] != first[:8]:
-            return self._slow(props, lo), uids  # occurrences longer than a day
-        return (BUSY if max(until.encode("ascii"), first)[:8] >= lo_day else GONE), uids
+            return kept, named, uids
+        if last[:8] != first[:8]:  # occurrences longer than a day
+            return (kept if self._slow(props, lo) else GONE), named, uids
+        return (kept if max(until.encode("ascii"), first)[:8] >= lo_day else GONE), named, uids
 
     @staticmethod
-    def _slow(props: list[tuple[bytes, bytes]], lo: datetime) -> int:
+    def _slow(props: list[tuple[bytes, bytes]], lo: datetime) -> bool:
         """The general case: DURATION, no DTEND, multi-day series."""
         values: dict[str, list[str]] = {}
         for name, rest in props:
             values.setdefault(_latin(name).upper(), []).append(_latin(rest))
-        return BUSY if _overlaps(values, lo) else GONE
+        return _overlaps(values, lo)
 
 
 def _overlaps(values: dict[str, list[str]], lo: datetime) -> bool:
@@ -443,10 +434,8 @@ def _day(rest: bytes) -> bytes | None:
     """A raw DATE or DATE-TIME value, b"20260320" or b"20260320T090000" (zone dropped)."""
     if b"\n" in rest:
         rest = _FOLD.sub(b"", rest)
-    value = rest[rest.rfind(b":") + 1:].rstrip(b"\r")  # such values hold no ':'
-    if not _WHEN_BYTES.fullmatch(value):
-        return None
-    return value[:15].upper()
+    m = _DAY_VALUE.match(rest, rest.rfind(b":") + 1)  # such values hold no ':'
+    return (m.group(1) or m.group(2)).upper() if m else None
 
 
 def _length(values: dict[str, list[str]], begin: datetime, is_date: bool) -> timedelta | None:
