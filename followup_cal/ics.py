@@ -381,10 +381,28 @@ def occurrences(cal, window: Window, reading: Reading, source: str,
     early.subcomponents.extend(zones)
     late.subcomponents.extend(zones)
     for comps in groups.values():
-        wanted = any(interviewish(_summary(c)) for c in comps)
-        (early if wanted else late).subcomponents.extend(comps)
+        since = window.start if any(interviewish(_summary(c)) for c in comps) else (
+            window.busy_start)
+        if len(comps) == 1 and not any(key in comps[0] for key in SERIES):
+            # one plain event is its own occurrence: no copy through the expander
+            if _may_overlap(comps[0], since, window.busy_end):
+                yield comps[0]
+            continue
+        (early if since == window.start else late).subcomponents.extend(comps)
     yield from _expand(early, zones, window.start, window.busy_end, reading, source)
     yield from _expand(late, zones, window.busy_start, window.busy_end, reading, source)
+
+
+SERIES = ("RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID")
+
+
+def _may_overlap(component, start: datetime, end: datetime) -> bool:
+    """Whether a plain event may touch [start, end]; a day's slack either side, since
+    all-day dates have no zone. What it lets through is judged again by `collect`."""
+    first, last = component.start, component.end
+    if not isinstance(first, datetime):
+        return start.date() - timedelta(days=1) <= last and first <= end.date() + timedelta(days=1)
+    return start - timedelta(days=1) <= last and first <= end + timedelta(days=1)
 
 
 def _expand(cal, zones: list, start: datetime, end: datetime, reading: Reading,
