@@ -435,18 +435,23 @@ def export_world(tmp_path_factory):
     source, small = folder / "big.ics", folder / "small.ics"
     big_calendar(source, 60)
     big_calendar(small, 3, seed=1)
-    runs = []
-    began = time.monotonic()
-    for name, calendar in (("old", small), ("new", source)):
-        (folder / f"{name}-home").mkdir()
-        runs.append(subprocess.Popen(
+    def export(name: str, calendar: Path) -> subprocess.Popen:
+        (folder / f"{name}-home").mkdir(exist_ok=True)
+        return subprocess.Popen(
             [sys.executable, "-c", RUN, *export_args(calendar, folder / f"{name}.ics")],
             env=dict(os.environ, FOLLOWUP_CAL_HOME=str(folder / f"{name}-home")),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for proc in reversed(runs):
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    for proc in [export("old", small), export("new", source)]:
         _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
-    took = time.monotonic() - began  # how long a whole export of `source` takes
+    # how long a whole export of `source` takes once its home is warm (holiday dates
+    # cached), as the runs killed in the tests are
+    began = time.monotonic()
+    proc = export("new", source)
+    _out, err = proc.communicate(timeout=60)
+    took = time.monotonic() - began
+    assert proc.returncode == 0, err
     old, new = (folder / "old.ics").read_bytes(), (folder / "new.ics").read_bytes()
     assert len(new) > 100_000 and new != old
     return source, old, new, took
