@@ -290,7 +290,7 @@ now = datetime.fromisoformat(sys.argv[2]).replace(tzinfo=ZoneInfo(sys.argv[3]))
 w = Window.around(now, settings)
 text = read_text(sys.argv[1])
 out = prefilter(text, Detector.build(settings, ()).is_interview_summary, w.busy_start,
-                w.busy_end)
+                w.busy_end, since=w.start)
 print(f"{out.count('BEGIN:VEVENT')} of {text.count('BEGIN:VEVENT')} VEVENTs")
 """
 
