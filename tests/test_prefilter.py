@@ -83,6 +83,26 @@ def test_same_plan_with_and_without_prefilter(name, monkeypatch):
         assert _events(path, now, True) == _events(path, now, False), f"{name} at {now}"
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.ics")))
+def test_plain_events_read_without_the_expander_as_with_it(name, monkeypatch):
+    """ics.occurrences reads a plain single event itself: every occurrence the
+    expander gives is still there, and the plan is the same."""
+    from followup_cal import ics
+
+    path = str(DATA / name)
+    for now in NOWS:
+        try:
+            own = _events(path, now, True)
+        except ics.InputError:
+            continue
+        mine = _plan(path, now, True, monkeypatch)
+        monkeypatch.setattr(ics, "SERIES", (*ics.SERIES, "DTSTART"))  # all through it
+        expanded = _events(path, now, True)
+        assert set(expanded) <= set(own), f"{name} at {now}"
+        assert _plan(path, now, True, monkeypatch) == mine, f"{name} at {now}"
+        monkeypatch.undo()
+
+
 def test_the_windows_exercise_the_filter():
     """The comparison above is only worth something if the filter drops events in it
     (most fixtures hold only interviews, which are kept whatever their date)."""
