@@ -17,9 +17,10 @@ original lines of what it keeps, in their original order:
 - each other VEVENT that may overlap [start, end] (busy times), each VEVENT it
   cannot judge (no or odd DTSTART, RDATE, COUNT: icalendar then reports what is
   wrong, as without the filter), and the VEVENTs sharing their UIDs, with only
-  what a busy time is read from (BUSY_PROPS, and an ATTENDEE that declined).
-  Descriptions, attendees and alarms are most of what icalendar would spend its
-  time on, and a busy time never reads them.
+  what a busy time is read from (BUSY_PROPS, an ATTENDEE that declined, and no
+  line that only says the default: see _trim). Summaries, descriptions, attendees
+  and alarms are most of what icalendar would spend its time on, and a busy time
+  never reads them.
 
 Overlap is judged from the raw DTSTART, DTEND/DURATION and RRULE UNTIL with a
 two-day margin (zones are not resolved here).
@@ -54,12 +55,13 @@ GONE, BUSY, WHOLE = 0, 1, 2
 
 BUSY_PROPS = frozenset({
     "BEGIN", "END", "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
-    "EXRULE", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP", "SUMMARY",
+    "EXRULE", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP",
 })
 """What a busy time is read from (detect.Detector.busy): the rest of a trimmed event
-(description, attendees, alarms) costs icalendar most of its time and is never read."""
+(summary, description, attendees, alarms) costs icalendar most of its time and is
+never read. The summary is not: the filter has just found it names no interview."""
 
-READ_PROPS = BUSY_PROPS | {"DESCRIPTION", "ORGANIZER", "ATTENDEE"}
+READ_PROPS = BUSY_PROPS | {"SUMMARY", "DESCRIPTION", "ORGANIZER", "ATTENDEE"}
 """What ics.to_events reads of any event (an interview's people and notes too)."""
 
 OURS = "X-FOLLOWUP-CAL"
@@ -197,6 +199,8 @@ class _Filter:
         self.since_day = f"{self.since:%Y%m%d}".encode("ascii")
         self.hi_day = f"{self.hi:%Y%m%d}".encode("ascii")
         self.seen: dict[bytes, bool] = {}
+        # a pattern that takes an empty summary for an interview: keep summaries
+        self.busy_props = BUSY_PROPS | ({"SUMMARY"} if keep_summary("") else set())
 
     def run(self, text, any_case: bool):
         first = _FIRST.match(text)
@@ -272,11 +276,11 @@ class _Filter:
             if as_is:
                 continue
             if fate == WHOLE or not whole_uids.isdisjoint(uids):
-                trims[s] = _trim(text, s, e, READ_PROPS, all_attendees=True)
+                trims[s] = _trim(text, s, e, READ_PROPS, busy_only=False)
             elif fate == BUSY or not busy_uids.isdisjoint(uids):
                 # an interview's own lines even so: its series is read as a busy time
-                trims[s] = _trim(text, s, e, READ_PROPS if named else BUSY_PROPS,
-                                 all_attendees=named)
+                trims[s] = (_trim(text, s, e, READ_PROPS, busy_only=False) if named
+                            else _trim(text, s, e, self.busy_props, busy_only=True))
             drops.append((s, e))
         if not drops:
             return text
@@ -402,15 +406,18 @@ def _overlaps(values: dict[str, list[str]], lo: datetime) -> bool:
     return max(last[0], begin) + length >= lo
 
 
-def _trim(text, start: int, end: int, names: frozenset[str], all_attendees: bool) -> bytes:
+def _trim(text, start: int, end: int, names: frozenset[str], busy_only: bool) -> bytes:
     """The VEVENT in text[start:end] with only the properties in `names`.
 
     Whole logical lines are kept or dropped, folds and line endings as they were;
-    nested components (alarms) go. Unless
-    `all_attendees`, an ATTENDEE stays only if it declined (it may be the user's
-    own). The event holds no line icalendar cannot read (those are kept as they are).
+    nested components (alarms) go. For a busy time only, an ATTENDEE stays only if
+    it declined (it may be the user's own), and a lone STATUS:CONFIRMED or, at a
+    time of day, TRANSP:OPAQUE goes: each says what its absence says to
+    ics.to_events (recurring-ical-events reads neither; it does tell a SEQUENCE:0
+    from none). The event holds no line icalendar cannot read (those are kept as
+    they are).
     """
-    kept = []
+    kept: list[tuple[str, bytes]] = []
     nested = 0
     for m in _LINE.finditer(text, start, end):
         line = m.group()
@@ -425,11 +432,19 @@ def _trim(text, start: int, end: int, names: frozenset[str], all_attendees: bool
                 nested -= 1
             continue
         if name == "ATTENDEE":
-            if all_attendees or b"DECLINED" in _FOLD.sub(b"", line).upper():
-                kept.append(line)
+            if not busy_only or b"DECLINED" in _FOLD.sub(b"", line).upper():
+                kept.append((name, line))
         elif name in names or name.startswith(OURS):
-            kept.append(line)
-    return b"".join(kept)
+            kept.append((name, line))
+    if busy_only:
+        values = {}
+        for name, line in kept:
+            values.setdefault(name, []).append(_FOLD.sub(b"", line).rstrip(b"\r\n").upper())
+        timed = [b"T" in v[v.rfind(b":"):] for v in values.get("DTSTART", ())] == [True]
+        defaults = {b"STATUS:CONFIRMED"} | ({b"TRANSP:OPAQUE"} if timed else set())
+        kept = [(name, line) for name, line in kept
+                if not (len(values[name]) == 1 and values[name][0] in defaults)]
+    return b"".join(line for _, line in kept)
 
 
 def _unescape(m: re.Match) -> str:

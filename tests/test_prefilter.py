@@ -48,7 +48,7 @@ def _events(path: str, now: str, enabled: bool) -> list[str]:
     order that can change from one call to the next, even for the same calendar).
 
     An interview in full; any other event as a busy time is read from it (the filter
-    keeps no notes, people or alarms of events that are only busy times)."""
+    keeps no summary, notes, people or alarms of events that are only busy times)."""
     from followup_cal.detect import Window
 
     settings = Settings(timezone=ZONE)
@@ -63,7 +63,7 @@ def _seen(e: CalendarEvent) -> str:
     if KEEP(e.summary):
         return repr(e)
     declined = tuple(a for a in e.attendees if a.partstat.upper() == "DECLINED")
-    return repr(replace(e, description="", organizer=None, attendees=declined))
+    return repr(replace(e, summary="", description="", organizer=None, attendees=declined))
 
 
 # -- same plan on every test calendar -----------------------------------------------------
@@ -317,9 +317,9 @@ def test_nested_alarm_is_part_of_its_event():
 
 
 def test_busy_times_keep_only_what_they_are_read_from():
-    """An event kept only as a busy time loses its notes, people and place; one
-    kept as an interview (or in an interview's series) keeps them; none loses a line
-    the reader uses (ics.to_events)."""
+    """An event kept only as a busy time loses its summary, notes, people and place,
+    and lines that say the default; one kept as an interview (or in an interview's
+    series) keeps them; none loses a line the reader uses (ics.to_events)."""
     people = ["ORGANIZER;CN=Ann:mailto:ann@acme.com",
               "ATTENDEE;PARTSTAT=ACCEPTED;CN=Bo:mailto:bo@acme.com",
               "ATTENDEE;CN=Me;PARTSTAT=DECL", " INED:mailto:me@example.com",
@@ -336,15 +336,24 @@ def test_busy_times_keep_only_what_they_are_read_from():
     events = re.findall(r"BEGIN:VEVENT\r\n(.*?)END:VEVENT", out, re.S)
     busy, moved, iv, iv_moved = ([line.split(":")[0].split(";")[0] for line in
                                   re.split(r"\r\n(?! )", e.strip())] for e in events)
-    assert busy == ["UID", "DTSTART", "DTEND", "SUMMARY", "ATTENDEE", "SEQUENCE",
-                    "X-FOLLOWUP-CAL-KIND",
-                    "TRANSP", "STATUS", "RRULE", "EXDATE"]
+    assert busy == ["UID", "DTSTART", "DTEND", "ATTENDEE", "SEQUENCE", "X-FOLLOWUP-CAL-KIND",
+                    "STATUS", "RRULE", "EXDATE"]  # TRANSP:OPAQUE said the default
     assert "DECL\r\n INED" in events[0]  # the declined attendee, fold and all
-    assert moved == ["UID", "DTSTART", "DTEND", "SUMMARY", "SEQUENCE", "RECURRENCE-ID"]
+    assert moved == ["UID", "DTSTART", "DTEND", "SEQUENCE", "RECURRENCE-ID"]
     full = ["UID", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER", "ATTENDEE", "ATTENDEE",
             "DESCRIPTION", "SEQUENCE", "X-FOLLOWUP-CAL-KIND", "TRANSP", "STATUS"]
     assert iv == full and iv_moved == [*full, "RECURRENCE-ID"]
     assert "DTSTAMP" not in out and "LOCATION" not in out
+    # all day, TRANSP:OPAQUE is what makes it busy (ics.to_events); a repeated line is
+    # not the default's (icalendar reads a list)
+    text = cal(ev("day", "DTSTART;VALUE=DATE:20260310", "DTEND;VALUE=DATE:20260311", "Trip",
+                  "TRANSP:OPAQUE", "STATUS:CONFIRMED"),
+               ev("twice", "20260310T100000Z", "20260310T110000Z", "Gym", "STATUS:CONFIRMED",
+                  "STATUS:CONFIRMED", "SEQUENCE:0"))
+    day, twice = re.findall(r"BEGIN:VEVENT\r\n(.*?)END:VEVENT", prefilter(text, KEEP, START, END),
+                            re.S)
+    assert "TRANSP:OPAQUE" in day and "STATUS" not in day
+    assert twice.count("STATUS:CONFIRMED") == 2 and "SEQUENCE:0" in twice
     # an old interview series kept for an occurrence moved into the window keeps its people
     old = ev("old-iv", "20190304T100000Z", "20190304T110000Z", "Interview with Acme", *people,
              "RRULE:FREQ=WEEKLY;UNTIL=20190401T000000Z")
@@ -474,7 +483,8 @@ def _random_calendar(draw) -> str:
             "SEQUENCE:0", "SEQUENCE:2", "DESCRIPTION:Interview notes\\, by Friday",
             "ATTENDEE;PARTSTAT=DECLINED:mailto:me@example.com",
             "ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@acme.com", "ORGANIZER:mailto:ann@acme.com",
-            "X-FOLLOWUP-CAL-KIND:call", "LOCATION:Room 4"]), max_size=3))
+            "X-FOLLOWUP-CAL-KIND:call", "LOCATION:Room 4", "STATUS:CONFIRMED", "TRANSP:OPAQUE",
+            "STATUS:TENTATIVE"]), max_size=3))
         if draw(st.booleans()):
             ev_lines += ["BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT5M", "END:VALARM"]
         ev_lines.append("END:VEVENT")
