@@ -89,6 +89,8 @@ class Detector:
     me: frozenset[str]
     include: tuple[re.Pattern, ...]
     exclude: tuple[re.Pattern, ...]
+    include_any: tuple[re.Pattern, ...]  # the same, joined where that means the same
+    exclude_any: tuple[re.Pattern, ...]
 
     @classmethod
     def build(cls, settings: Settings, me: Iterable[str]) -> Detector:
@@ -97,11 +99,13 @@ class Detector:
             me=frozenset(a.lower() for a in me),
             include=tuple(re.compile(p, re.I) for p in settings.interview_patterns),
             exclude=tuple(re.compile(p, re.I) for p in settings.exclude_patterns),
+            include_any=_any_of(settings.interview_patterns),
+            exclude_any=_any_of(settings.exclude_patterns),
         )
 
     def is_interview_summary(self, summary: str) -> bool:
-        return any(p.search(summary) for p in self.include) and not any(
-            p.search(summary) for p in self.exclude
+        return any(p.search(summary) for p in self.include_any) and not any(
+            p.search(summary) for p in self.exclude_any
         )
 
     def is_me(self, attendee: Attendee | Person | None) -> bool:
@@ -165,6 +169,19 @@ class Detector:
         if event.end <= event.start:
             return None
         return Busy(event.start, event.end)
+
+
+def _any_of(patterns: Iterable[str]) -> tuple[re.Pattern, ...]:
+    """The patterns as one alternation when that means the same (one search per
+    summary, not one per pattern: every summary of a large export is tried)."""
+    patterns = tuple(patterns)
+    one_by_one = tuple(re.compile(p, re.I) for p in patterns)
+    if len(patterns) < 2 or any(re.search(r"\\\d|\(\?P=|\(\?\(", p) for p in patterns):
+        return one_by_one  # a back-reference would point at another pattern's group
+    try:
+        return (re.compile("|".join(f"(?:{p})" for p in patterns), re.I),)
+    except re.error:  # e.g. a pattern with flags of its own: (?x)...
+        return one_by_one
 
 
 def is_person(a: Attendee) -> bool:

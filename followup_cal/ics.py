@@ -106,19 +106,30 @@ def filtered_text(data: bytes, keep: Callable[[str], bool], start: datetime,
 
     The scan runs over the raw bytes, so a large export is never held decoded
     (Python would keep a text with one non-Latin-1 character at 2-4 bytes per
-    character); only what is kept, and the summaries, are decoded.
+    character); only what is kept, and the summaries, are decoded. Without a BOM,
+    that is UTF-8 if all of it reads as UTF-8, else cp1252 (checking the whole
+    file first, as `decode` does, costs 30 ms per 10 MB).
     """
-    encoding = encoding_of(data)
-    if encoding == "utf-16":
+    if data.startswith(UTF16_BOMS):
         return prefiltering.prefilter(data.decode("utf-16"), keep, start, end, since=since)
-    real = "cp1252" if encoding == "cp1252" else "utf-8"
-    skip = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
+    bom = data.startswith(codecs.BOM_UTF8)
+    skip = len(codecs.BOM_UTF8) if bom else 0
     with memoryview(data) as view:
-        kept = prefiltering.prefilter(view[skip:], keep, start, end, real, since)
-        text = str(kept, real, errors="replace")
+        try:
+            return _filtered(view[skip:], "utf-8", "replace" if bom else "strict", keep,
+                             start, end, since)
+        except UnicodeDecodeError:  # not UTF-8 after all: an old Windows export
+            return _filtered(view[skip:], "cp1252", "replace", keep, start, end, since)
+
+
+def _filtered(body: memoryview, encoding: str, errors: str, keep: Callable[[str], bool],
+              start: datetime, end: datetime, since: datetime | None) -> str:
+    kept = prefiltering.prefilter(body, keep, start, end, encoding, since, errors)
+    try:
+        return str(kept, encoding, errors)
+    finally:
         if isinstance(kept, memoryview):
             kept.release()
-    return text
 
 
 def parse_calendars(text: str, name: str):

@@ -122,19 +122,20 @@ class _AnyCase(Exception):
 
 
 def prefilter(text, keep_summary: Callable[[str], bool], start: datetime, end: datetime,
-              encoding: str = "utf-8", since: datetime | None = None):
+              encoding: str = "utf-8", since: datetime | None = None, errors: str = "replace"):
     """The calendar with only what can matter for busy times in [start, end] and
     interviews in [since, end] (see module doc); `since` defaults to `start`.
 
     `text` may be `str`, or bytes (any bytes-like object) in `encoding`: a large
-    file is then scanned without being decoded whole, and bytes come back.
-    Nothing dropped: the input itself comes back.
+    file is then scanned without being decoded whole, and bytes come back; a
+    summary that does not decode raises UnicodeDecodeError if `errors` is
+    "strict". Nothing dropped: the input itself comes back.
     """
     if isinstance(text, str):
         data = text.encode("utf-8")
         out = prefilter(data, keep_summary, start, end, "utf-8", since)
         return text if out is data else out.decode("utf-8")
-    f = _Filter(keep_summary, start, end, encoding, since)
+    f = _Filter(keep_summary, start, end, encoding, since, errors)
     try:
         try:
             return f.run(text, any_case=False)
@@ -188,9 +189,11 @@ def _when(rest: str) -> tuple[datetime, bool] | None:
 
 class _Filter:
     def __init__(self, keep_summary: Callable[[str], bool], start: datetime, end: datetime,
-                 encoding: str = "utf-8", since: datetime | None = None):
+                 encoding: str = "utf-8", since: datetime | None = None,
+                 errors: str = "replace"):
         self.keep_summary = keep_summary
         self.encoding = encoding
+        self.errors = errors
         # from where an event may matter: a busy time (lo) or an interview (since)
         self.lo = _naive_utc(start) - MARGIN
         self.since = _naive_utc(since if since is not None else start) - MARGIN
@@ -313,7 +316,7 @@ class _Filter:
     def _summary_kept(self, rest: bytes) -> bool:
         hit = self.seen.get(rest)
         if hit is None:
-            raw = _value(_latin(rest)).encode("latin-1").decode(self.encoding, errors="replace")
+            raw = _value(_latin(rest)).encode("latin-1").decode(self.encoding, self.errors)
             text = _UNESCAPE.sub(_unescape, raw)
             text = _SPACES.sub(" ", text).strip()
             hit = bool(self.keep_summary(text) or (text != raw and self.keep_summary(raw)))

@@ -652,3 +652,21 @@ def test_windows_and_custom_outlook_zones_map_to_the_main_iana_zone(user_zone):
     zones = {iv.company: iv.employer_tz for iv in found.interviews}
     assert zones == {"Vandelay Industries": "America/New_York",
                      "Pendant Publishing": "America/Chicago", "Initech": "America/Los_Angeles"}
+
+
+def test_patterns_joined_only_where_that_means_the_same():
+    """One search per summary instead of one per pattern, where joining is safe."""
+    import re
+
+    from followup_cal.detect import Detector, _any_of
+
+    joined = _any_of(Settings().interview_patterns)
+    assert len(joined) == 1
+    for summary in ("Phone screen - Acme", "Onsite @ Globex", "Lunch", "interviewing"):
+        assert bool(joined[0].search(summary)) == any(
+            re.search(p, summary, re.I) for p in Settings().interview_patterns)
+    # a back-reference, a named group twice, a flag of its own: kept one by one
+    for patterns in ([r"(ab)\1", "x"], [r"(?P<n>a)", r"(?P<n>b)"], [r"(?x) a b", "c"]):
+        assert len(_any_of(patterns)) == 2
+    backref = Detector.build(Settings(interview_patterns=(r"(ab)\1", r"(cd)\1")), ())
+    assert backref.is_interview_summary("cdcd") and not backref.is_interview_summary("abcd")

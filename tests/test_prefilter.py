@@ -527,3 +527,24 @@ def test_random_calendars_same_occurrences(tmp_path):
             assert fast == full, text
 
     check()
+
+
+# -- the encoding, found from what is read -------------------------------------------------
+
+@pytest.mark.parametrize("where", ["kept notes", "dropped summary", "kept summary"])
+def test_cp1252_is_found_from_what_the_filter_reads(where):
+    """Without a BOM: UTF-8 if everything decoded reads as UTF-8, else cp1252, as
+    ics.decode decides for the whole file (which costs a pass over all of it)."""
+    from followup_cal.ics import filtered_text
+
+    notes = "DESCRIPTION:Société Générale" if where == "kept notes" else "DESCRIPTION:x"
+    old = "Café Müller" if where == "dropped summary" else "Gym"
+    summary = "Interview: Société Générale" if where == "kept summary" else "Interview: Acme"
+    text = cal(ev("iv", "20260310T100000Z", "20260310T110000Z", summary, notes),
+               ev("old", "20190310T100000Z", "20190310T110000Z", old))
+    out = filtered_text(text.encode("cp1252"), KEEP, START, END)
+    assert "UID:iv" in out and "UID:old" not in out
+    assert "Ã" not in out and "\ufffd" not in out
+    if where != "dropped summary":
+        assert "Société Générale" in out
+    assert filtered_text(text.encode("utf-8"), KEEP, START, END) == out
