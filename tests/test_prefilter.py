@@ -354,6 +354,10 @@ def test_busy_times_keep_only_what_they_are_read_from():
                             re.S)
     assert "TRANSP:OPAQUE" in day and "STATUS" not in day
     assert twice.count("STATUS:CONFIRMED") == 2 and "SEQUENCE:0" in twice
+    # no UID: ics.prepare makes one from the whole text, so all of it stays
+    no_uid = "\n".join(["BEGIN:VEVENT", "DTSTART:20260310T100000Z", "DTEND:20260310T110000Z",
+                        "SUMMARY:Gym", "DESCRIPTION:bring shoes", "END:VEVENT"])
+    assert "DESCRIPTION:bring shoes" in prefilter(cal(no_uid), KEEP, START, END)
     # an old interview series kept for an occurrence moved into the window keeps its people
     old = ev("old-iv", "20190304T100000Z", "20190304T110000Z", "Interview with Acme", *people,
              "RRULE:FREQ=WEEKLY;UNTIL=20190401T000000Z")
