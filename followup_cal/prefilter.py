@@ -220,8 +220,8 @@ class _Filter:
         # on the others (what: GONE, BUSY or WHOLE, + NAMED) and each component
         # dropped whatever its UID (DROPPED); 80,000 of them in a large export
         comps: list[tuple[int, int, int, tuple[bytes, ...]]] = []
-        whole_uids: set[str] = set()
-        busy_uids: set[str] = set()
+        whole_uids: set[bytes] = set()
+        busy_uids: set[bytes] = set()
         comp = b""  # the depth-2 component being read
         comp_start = 0
         holes: list[int] = []  # where the VEVENT's own components (alarms) begin and end
