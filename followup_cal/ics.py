@@ -383,10 +383,7 @@ def occurrences(cal, window: Window, reading: Reading, source: str,
     the interview window, any other only from where busy times start to matter."""
     import icalendar
 
-    groups: dict[str, list] = {}
-    for c in cal.subcomponents:
-        if c.name == "VEVENT":
-            groups.setdefault(_uid(c), []).append(c)
+    groups = _by_uid(cal)
     zones = [c for c in cal.subcomponents if c.name == "VTIMEZONE"]
     early, late = icalendar.Calendar(), icalendar.Calendar()
     early.subcomponents.extend(zones)
@@ -430,17 +427,22 @@ def _expand(cal, zones: list, start: datetime, end: datetime, reading: Reading,
                                 " reading events one series at a time")
     import icalendar
 
-    groups: dict[str, list] = {}
-    for c in cal.subcomponents:
-        if c.name == "VEVENT":
-            groups.setdefault(_uid(c), []).append(c)
-    for uid, comps in groups.items():
+    for uid, comps in _by_uid(cal).items():
         one = icalendar.Calendar()
         one.subcomponents.extend([*zones, *comps])
         try:
             yield from recurring_ical_events.of(one, skip_bad_series=True).between(start, end)
         except Exception as exc:
             reading.warnings.append(f"{source}: skipped event {uid}: {_short(exc)}")
+
+
+def _by_uid(cal) -> dict[str, list]:
+    """The calendar's VEVENTs by UID: a series' master and its overrides together."""
+    groups: dict[str, list] = {}
+    for c in cal.subcomponents:
+        if c.name == "VEVENT":
+            groups.setdefault(_uid(c), []).append(c)
+    return groups
 
 
 def _summary(component) -> str:

@@ -21,6 +21,18 @@ def home(tmp_path, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture
+def fake(home, monkeypatch):
+    """A fake Google Calendar on 127.0.0.1 with a valid token in the home (a test
+    module that needs another start defines its own `fake`)."""
+    from fake_google import serve, write_token
+
+    server = serve(monkeypatch)
+    write_token(home, server)
+    yield server
+    server.stop()
+
+
 def data(name: str) -> str:
     return str(DATA / name)
 

@@ -29,7 +29,6 @@ from fake_google import (
     integrity,
     on_calendar,
     planned,
-    serve,
     write_token,
 )
 
@@ -53,14 +52,6 @@ def _record_written(self, *args, **kwargs):
     time.sleep(60)
 ledger.Ledger.record_written = _record_written
 """
-
-
-@pytest.fixture
-def fake(home, monkeypatch):
-    server = serve(monkeypatch)
-    write_token(home, server)
-    yield server
-    server.stop()
 
 
 def acme(fake, start="2026-03-02T10:00:00") -> dict:

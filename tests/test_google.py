@@ -15,7 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from fake_google import google_event, serve, write_token
+from fake_google import google_event
 
 from followup_cal import google
 
@@ -23,14 +23,6 @@ from conftest import ZONE, cli
 
 NOW = "2026-03-01T09:00"  # a Sunday; the interviews are in the week ahead
 RUN_CLI = "from followup_cal.cli import main; main()"  # the console script's own entry
-
-
-@pytest.fixture
-def fake(home, monkeypatch):
-    server = serve(monkeypatch)
-    write_token(home, server)
-    yield server
-    server.stop()
 
 
 def sync(*args: str, now: str = NOW):
