@@ -33,13 +33,26 @@ from pathlib import Path
 
 from .config import APP, home_dir
 
-# calendar.events: read the interviews (events.list) and write the follow-ups
-# (insert/patch/delete) on any of the user's calendars. calendar.app.created:
-# create the dedicated "Interview follow-ups" calendar, and only that calendar.
+# Per method, from Google's discovery document (calendar.v3.json, shipped with
+# google-api-python-client). calendar.events: read the interviews (events.list)
+# and write the follow-ups (insert/patch/delete) on any of the user's calendars.
+# calendar.app.created: create the dedicated "Interview follow-ups" calendar
+# (calendars.insert) and read or delete only calendars this app made.
+# calendar.calendarlist.readonly: calendarList.list, the only way to find that
+# calendar again when state.db is lost (neither scope above covers it), read-only.
 # Busy times come from the events already listed: no free/busy scope.
-EVENTS_SCOPE = "https://www.googleapis.com/auth/calendar.events"
-APP_CREATED_SCOPE = "https://www.googleapis.com/auth/calendar.app.created"
-SCOPES = (EVENTS_SCOPE, APP_CREATED_SCOPE)
+SCOPE_ROOT = "https://www.googleapis.com/auth/"
+EVENTS_SCOPE = SCOPE_ROOT + "calendar.events"
+APP_CREATED_SCOPE = SCOPE_ROOT + "calendar.app.created"
+CALENDARLIST_SCOPE = SCOPE_ROOT + "calendar.calendarlist.readonly"
+SCOPES = (EVENTS_SCOPE, APP_CREATED_SCOPE, CALENDARLIST_SCOPE)
+# what each box on Google's consent screen is for, said when it is missing
+WHY = {
+    EVENTS_SCOPE: "to read your interviews and write the follow-ups",
+    APP_CREATED_SCOPE: 'to create the "Interview follow-ups" calendar',
+    CALENDARLIST_SCOPE: 'to find the "Interview follow-ups" calendar again instead of '
+                        "making a second one",
+}
 
 RUN_AUTH = "run `followup-cal auth`"
 DEFAULT_PORT = 8080  # without a display: a known port for `ssh -L`
@@ -258,9 +271,35 @@ def refresh_request():
     return google_auth_httplib2.Request(_http())
 
 
-def _expired_message(exc: BaseException) -> str:
+def short(scope: str) -> str:
+    """`calendar.events` for its URL: the name Google's consent screen talks about."""
+    return scope.removeprefix(SCOPE_ROOT)
+
+
+def granted(creds) -> frozenset[str]:
+    """What the user let us do: Google's word after a refresh or a sign-in
+    (`granted_scopes`), else what the token file says (saved by `auth`)."""
+    scopes = getattr(creds, "granted_scopes", None) or getattr(creds, "scopes", None) or ()
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    return frozenset(scopes)
+
+
+def missing_message(missing) -> str:
+    """One line: which permission is missing, why it is needed, what to do."""
+    names = " and ".join(f"{short(s)} ({WHY.get(s, 'needed')})" for s in sorted(missing))
+    return (f"the Google sign-in lacks the permission {names}: {RUN_AUTH} again and leave "
+            "every box ticked on Google's consent screen")
+
+
+def refresh_failure(exc: BaseException) -> str:
+    """The sign-in could not be renewed: expired or revoked only when Google says so."""
     first = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
     detail = (redact(first).splitlines() or [type(exc).__name__])[0][:120]
+    if getattr(exc, "retryable", False):
+        return f"cannot renew the Google sign-in right now ({detail}); try again later"
+    if "invalid_grant" not in detail:
+        return f"Google refused to renew the sign-in ({detail}): {RUN_AUTH}"
     return f"the Google sign-in has expired or was revoked ({detail}): {RUN_AUTH}"
 
 
@@ -304,16 +343,16 @@ def load(path: Path | None = None):
         raise AuthError(f"{path}: not a usable token ({redact(str(exc))[:160]}): {RUN_AUTH}"
                         ) from None
     _track(creds)
-    scopes = set(creds.scopes or ())
+    scopes = granted(creds)
     if scopes and EVENTS_SCOPE not in scopes:
-        raise AuthError(f"the saved sign-in may not read or write events: {RUN_AUTH} again")
+        raise AuthError(missing_message({EVENTS_SCOPE}))
     if not creds.valid:
         if not creds.refresh_token:
             raise AuthError(f"the Google sign-in has expired: {RUN_AUTH}")
         try:
             creds.refresh(refresh_request())
         except RefreshError as exc:
-            raise AuthError(_expired_message(exc)) from None
+            raise AuthError(refresh_failure(exc)) from None
         except (TransportError, OSError) as exc:
             raise AuthError(f"cannot reach Google to renew the sign-in ({redact(str(exc))})"
                             ) from None
@@ -373,7 +412,7 @@ def run_flow(secrets: Path, port: int | None = None, display: bool | None = None
     if port is None:
         port = 0 if display else DEFAULT_PORT
     try:
-        return flow.run_local_server(
+        creds = flow.run_local_server(
             host="localhost",
             port=port,
             open_browser=display,
@@ -382,6 +421,12 @@ def run_flow(secrets: Path, port: int | None = None, display: bool | None = None
             timeout_seconds=FLOW_TIMEOUT_SECONDS,
             prompt="consent",  # a refresh token every time, even on a second sign-in
         )
+    except Warning as exc:
+        # oauthlib: "Scope has changed from ... to ...": the user unticked a box
+        if "Scope has changed" not in str(exc):
+            raise
+        got = frozenset(getattr(exc, "new_scope", None) or ())
+        raise AuthError(missing_message(set(SCOPES) - got or set(SCOPES))) from None
     except OSError as exc:
         if type(exc).__module__.startswith(("requests", "urllib3")):
             raise AuthError(f"cannot reach Google to finish signing in ({redact(str(exc))})"
@@ -399,3 +444,8 @@ def run_flow(secrets: Path, port: int | None = None, display: bool | None = None
             raise AuthError(f"Google sign-in failed: {redact(str(exc))}") from None
         scrub(exc)
         raise
+    # with OAUTHLIB_RELAX_TOKEN_SCOPE set, oauthlib says nothing: Google's answer is here
+    lacking = set(SCOPES) - granted(creds) if creds.granted_scopes else set()
+    if lacking:
+        raise AuthError(missing_message(lacking))
+    return creds

@@ -105,7 +105,19 @@ def summary_line(result) -> str:
                 f"{unchanged} unchanged")
     if kept:
         text += f", {kept} left deleted by you"
+    failed = result.count("failed")
+    if failed:
+        text += f", {failed} failed (the next sync retries them)"
     return text
+
+
+def failure_line(result) -> str:
+    """One line for stderr (cron mails it): how many events failed, and the first reason."""
+    first = result.failures[0] if result.failures else ""
+    more = f" (and {len(result.failures) - 1} more; -v lists them)" if len(
+        result.failures) > 1 else ""
+    return (f"{len(result.failures)} follow-up event(s) could not be written, e.g. "
+            f"{first}{more}")
 
 
 def _where(result) -> str:
@@ -120,7 +132,7 @@ def _where(result) -> str:
 
 ACTION_WORDS = {"create": "create", "restore": "restore", "update": "update",
                 "delete": "delete", "unchanged": "same", "kept-deleted": "deleted by you",
-                "skipped": "skip"}
+                "skipped": "skip", "failed": "FAILED"}
 
 
 def change_line(change, tz) -> str:
@@ -147,9 +159,10 @@ def register(group: click.Group) -> None:
     def auth_cmd(ctx, credentials, port, debug):
         """Sign in to Google once; the token is saved for `sync` and `--google`.
 
-        Asks for two permissions: calendar.events (read your interviews, write the
-        follow-ups) and calendar.app.created (create the "Interview follow-ups"
-        calendar, and only that one). Where there is no browser, it prints the
+        Asks for three permissions: calendar.events (read your interviews, write the
+        follow-ups), calendar.app.created (create the "Interview follow-ups"
+        calendar, and only that one) and calendar.calendarlist.readonly (find that
+        calendar again, rather than make a second one, if the state file is lost). Where there is no browser, it prints the
         address to open and the `ssh -L` line to sign in from another computer.
         """
         from . import auth
@@ -216,3 +229,8 @@ def register(group: click.Group) -> None:
             for change in shown:
                 click.echo(change_line(change, settings.tz))
         click.echo(summary_line(result))
+        if verbose:
+            for failure in result.failures[1:]:
+                click.echo(f"followup-cal: {failure}", err=True)
+        if result.failures:
+            raise google.GoogleError(failure_line(result))

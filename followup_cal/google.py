@@ -66,13 +66,22 @@ RESPONSE = {"needsAction": "NEEDS-ACTION", "accepted": "ACCEPTED", "declined": "
             "tentative": "TENTATIVE"}
 UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Etc/UCT", "Universal",
                        "Etc/Universal", "Zulu", "Etc/Zulu", "Etc/GMT+0", "Etc/GMT-0", "GMT0"})
-NOT_BUSY_TYPES = ("workingLocation", "birthday")
+# Google's event types: working locations and birthdays are never interviews nor busy
+# time (read as nothing at all); out-of-office and focus time are busy, as Google shows
+SKIPPED_TYPES = ("workingLocation", "birthday")
+BUSY_TYPES = ("outOfOffice", "focusTime")
 EMAIL = re.compile(r"^[^@\s:]+@[^@\s]+\.[^@\s]+$")
-QUOTA_REASONS = ("quotaExceeded", "dailyLimitExceeded", "dailyLimitExceededUnreg",
-                 "RATE_LIMIT_EXCEEDED_DAILY")
+DAILY_REASONS = ("dailyLimitExceeded", "dailyLimitExceededUnreg", "RATE_LIMIT_EXCEEDED_DAILY")
+USAGE_REASONS = ("quotaExceeded",)  # "Calendar usage limits exceeded": recovers in minutes
+QUOTA_REASONS = (*USAGE_REASONS, *DAILY_REASONS)
 RATE_REASONS = ("rateLimitExceeded", "userRateLimitExceeded")
-SCOPE_REASONS = ("insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
-                 "forbiddenForNonOrganizer")
+SCOPE_REASONS = ("insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT")
+# broader scopes that also list calendars (calendarList.list in the discovery document)
+LIST_SCOPES = ("calendar.calendarlist.readonly", "calendar.calendarlist", "calendar.readonly",
+               "calendar")
+ID_LENGTH = 52  # event_id(): base32hex of 32 bytes; a generation is written after it
+MAX_GENERATIONS = 8  # ids tried for one follow-up in one run before giving up on it
+NOT_FOUND_TRIES = 4  # a 404 on a calendar is confirmed this many times, backing off
 
 SLEEP: Callable[[float], None] = time.sleep  # our own back-off (tests make it short)
 
@@ -89,9 +98,20 @@ class CalendarNotFound(GoogleError):
     """A calendar named on the command line or in the config does not exist."""
 
 
-def event_id(key: str) -> str:
-    """The Google event id of a follow-up: `[a-v0-9]{52}`, same key, same id."""
-    return base64.b32hexencode(key_digest(key)).decode("ascii").lower().rstrip("=")
+def event_id(key: str, generation: int = 0) -> str:
+    """The Google event id of a follow-up: `[a-v0-9]{52}`, same key, same id.
+
+    Google may keep a deleted event's id reserved for ever (insert: 409, get:
+    404); generation N > 0 (recorded in the ledger) appends N, so such an id
+    is passed over for the next one instead of jamming every run.
+    """
+    base = base64.b32hexencode(key_digest(key)).decode("ascii").lower().rstrip("=")
+    return base + str(generation) if generation else base
+
+
+def generation_of(gid: str) -> int:
+    tail = gid[ID_LENGTH:]
+    return int(tail) if tail.isdigit() else 0
 
 
 def uid_for_digest(hex_digest: str) -> str:
@@ -165,22 +185,30 @@ def _describe(exc: BaseException, what: str = "") -> Exception:
     if isinstance(exc, HttpError):
         status, reasons = http_status(exc), http_reasons(exc)
         text = http_message(exc)
-        if any(r in QUOTA_REASONS for r in reasons):
-            reason = next(r for r in reasons if r in QUOTA_REASONS)
-            return QuotaError(f"Google Calendar quota used up ({reason}){where}: try again "
-                              "later (daily quotas reset at midnight Pacific time)")
+        if any(r in DAILY_REASONS for r in reasons):
+            reason = next(r for r in reasons if r in DAILY_REASONS)
+            return QuotaError(f"Google Calendar's daily quota is used up ({reason}){where}: "
+                              "try again tomorrow (it resets at midnight Pacific time)")
+        if any(r in USAGE_REASONS for r in reasons):
+            return QuotaError(f"Google Calendar usage limits exceeded (quotaExceeded){where}: "
+                              "Google slows down an account that writes a lot; it recovers "
+                              "within minutes to hours, and the next sync carries on")
         if status == 401:
             return AuthError(f"Google refused the sign-in (HTTP 401): {RUN_AUTH}")
         if status == 403 and any(r in SCOPE_REASONS for r in reasons):
             return AuthError(f"the Google sign-in lacks a permission{where}: {RUN_AUTH} again")
-        retried = status is not None and (status >= 500 or status in (403, 429))
+        if status == 403 and "forbiddenForNonOrganizer" in reasons:
+            return GoogleError(f"Google Calendar lets only the event's organizer change "
+                               f"it{where}")
+        retried = status is not None and (status >= 500 or status == 429 or (
+            status == 403 and any(r in RATE_REASONS for r in reasons)))
         hint = "; gave up after retries, try again later" if retried else ""
         return GoogleError(f"Google Calendar error{where}: HTTP {status}"
                            + (f" {text}" if text else "") + hint)
     if isinstance(exc, RefreshError):
-        first = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-        first = (first.splitlines() or ["refresh failed"])[0][:120]
-        return AuthError(f"the Google sign-in has expired or was revoked ({first}): {RUN_AUTH}")
+        from .auth import refresh_failure
+
+        return AuthError(refresh_failure(exc))
     if isinstance(exc, TransportError):
         return GoogleError(f"cannot reach Google to renew the sign-in ({exc})")
     if type(exc).__module__.startswith("googleapiclient"):
@@ -217,10 +245,11 @@ def one_line_errors() -> Iterator[None]:
 class Client:
     """The Calendar v3 service, with retries on every request."""
 
-    def __init__(self, service, retries: int, creds=None):
+    def __init__(self, service, retries: int, creds=None, scopes: Iterable[str] = ()):
         self.service = service
         self.retries = retries
         self.creds = creds
+        self.scopes = frozenset(scopes)  # granted; empty: not known (then assume all)
         self.requests = 0
         self._calendar_list: list[dict] | None = None
 
@@ -230,8 +259,14 @@ class Client:
         from . import auth
 
         creds = auth.load()
-        return cls(build_service(creds), settings.google_retries,
-                   creds)
+        return cls(build_service(creds), settings.google_retries, creds, auth.granted(creds))
+
+    @property
+    def can_list(self) -> bool:
+        """The token may list calendars (a token saved before issue 12 may not)."""
+        from .auth import SCOPE_ROOT
+
+        return not self.scopes or any(SCOPE_ROOT + s in self.scopes for s in LIST_SCOPES)
 
     def run(self, request, retries: int | None = None):
         """execute() with back-off and jitter on 429, 5xx, 403 rate limits, dropped links."""
@@ -260,28 +295,28 @@ class Client:
                 yield page, item
 
     def calendar_list(self) -> list[dict]:
-        """The user's calendars, or [] when the token may not list them (best effort)."""
-        from googleapiclient.errors import HttpError
-
+        """The user's calendars. Never "none" when they could not be listed: a calendar
+        that cannot be proved missing must not be created again (it raises instead)."""
         if self._calendar_list is None:
-            try:
-                self._calendar_list = [
-                    item for page in self.pages(self.service.calendarList())
-                    for item in page.get("items") or ()]
-            except HttpError as exc:
-                if http_status(exc) not in (401, 403, 404, 405, 501) or any(
-                        r in QUOTA_REASONS for r in http_reasons(exc)):
-                    raise
-                self._calendar_list = []
+            self._calendar_list = [
+                item for page in self.pages(self.service.calendarList())
+                for item in page.get("items") or ()]
         return self._calendar_list
 
     def forget_calendar_list(self) -> None:
         self._calendar_list = None
 
     def primary_id(self) -> str | None:
-        for cal in self.calendar_list():
-            if cal.get("primary"):
-                return cal.get("id")
+        """The primary calendar's id: the signed-in user's address (one request)."""
+        from googleapiclient.errors import HttpError
+
+        for resource in (self.service.calendars(), self.service.calendarList()):
+            try:
+                return self.run(resource.get(calendarId="primary")).get("id")
+            except HttpError as exc:
+                if http_status(exc) != 403 or not any(r in SCOPE_REASONS
+                                                      for r in http_reasons(exc)):
+                    raise
         return None
 
 
@@ -358,8 +393,16 @@ def _recurrence_id(item: dict) -> str | None:
     return original.isoformat() if original else None
 
 
-def to_event(item: dict, source: str, calendar_zone: str | None = None) -> CalendarEvent | None:
-    """One Google event (an occurrence: singleEvents=true) as a CalendarEvent."""
+def to_event(item: dict, source: str, calendar_zone: str | None = None,
+             own: bool = True) -> CalendarEvent | None:
+    """One Google event (an occurrence: singleEvents=true) as a CalendarEvent.
+
+    `self: true` marks the entries of the listed calendar's owner: the user only
+    on their own calendar (`own`); on one shared by someone else it is them, and
+    their answers are not the user's.
+    """
+    if item.get("eventType") in SKIPPED_TYPES:
+        return None
     start = parse_when(item.get("start"), calendar_zone)
     end = parse_when(item.get("end"), calendar_zone)
     if start is None:
@@ -376,7 +419,7 @@ def to_event(item: dict, source: str, calendar_zone: str | None = None) -> Calen
             cutype="RESOURCE" if a.get("resource") else "INDIVIDUAL",
             partstat=RESPONSE.get(a.get("responseStatus"), "NEEDS-ACTION"),
             role="OPT-PARTICIPANT" if a.get("optional") else "REQ-PARTICIPANT",
-            is_self=bool(a.get("self")),
+            is_self=own and bool(a.get("self")),
         ))
     tzid = _zone((item.get("start") or {}).get("timeZone"))
     return CalendarEvent(
@@ -389,7 +432,7 @@ def to_event(item: dict, source: str, calendar_zone: str | None = None) -> Calen
         tzid=tzid,
         status=(item.get("status") or "confirmed").upper(),
         transparent=item.get("transparency") == "transparent"
-        or item.get("eventType") in NOT_BUSY_TYPES,
+        and item.get("eventType") not in BUSY_TYPES,
         organizer=_person(item.get("organizer")),
         attendees=tuple(attendees),
         ours=is_ours(item),
@@ -408,21 +451,29 @@ def self_addresses(item: dict) -> set[str]:
 
 def read_events(client: Client, settings: Settings, now: datetime
                 ) -> tuple[list[CalendarEvent], set[str], list[str]]:
-    """Every occurrence in the window on the configured calendars; the user's addresses."""
+    """Every occurrence in the window on the configured calendars; the user's addresses.
+
+    The user is the primary calendar's id (and `me` in the config); `self` on
+    another calendar is its owner, who may be someone else.
+    """
     from googleapiclient.errors import HttpError
 
     window = Window.around(now, settings)
     events: list[CalendarEvent] = []
-    me: set[str] = set()
+    primary = client.primary_id()
+    me = {primary.lower()} if primary and EMAIL.match(primary) else set()
     warnings: list[str] = []
     for calendar_id in settings.google_calendars:
+        own = calendar_id == "primary" or calendar_id.lower() in me | set(settings.me)
         try:
             for page, item in client.events(
                     calendar_id, singleEvents=True, showDeleted=False,
+                    showHiddenInvitations=True,  # invitations not answered yet
                     timeMin=_rfc3339(window.start), timeMax=_rfc3339(window.busy_end)):
-                me |= self_addresses(item)
+                if own:
+                    me |= self_addresses(item)
                 try:
-                    ev = to_event(item, f"google:{calendar_id}", page.get("timeZone"))
+                    ev = to_event(item, f"google:{calendar_id}", page.get("timeZone"), own)
                 except (ValueError, TypeError) as exc:
                     warnings.append(f"google:{calendar_id}: skipped event {item.get('id')}: "
                                     f"{exc}")
@@ -452,10 +503,6 @@ def read_sources(paths: Sequence[str], settings: Settings, now: datetime,
     with one_line_errors():
         client = client or Client.connect(settings)
         google_events, me, warnings = read_events(client, settings, now)
-        if not me and not settings.me:
-            primary = client.primary_id()
-            if primary and EMAIL.match(primary):
-                me.add(primary.lower())
     return collect([*events, *google_events], settings, now, reading.calnames | me,
                    [*reading.warnings, *warnings])
 
@@ -503,7 +550,7 @@ def _private(item: dict) -> dict:
 
 @dataclass(frozen=True)
 class Change:
-    action: str  # create, update, delete, restore, unchanged, kept-deleted, skipped
+    action: str  # create, update, delete, restore, unchanged, kept-deleted, skipped, failed
     event_id: str
     summary: str
     start: datetime | None
@@ -518,6 +565,7 @@ class SyncResult:
     changes: list[Change] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
+    failures: list[str] = field(default_factory=list)  # one line per event not written
 
     def count(self, *actions: str) -> int:
         return sum(1 for c in self.changes if c.action in actions)
@@ -525,6 +573,29 @@ class SyncResult:
     @property
     def writes(self) -> int:
         return self.count("create", "update", "delete", "restore") + self.calendar_created
+
+
+class EventFailed(Exception):
+    """One event could not be written; the run goes on with the others."""
+
+
+def _fatal(exc: BaseException) -> bool:
+    """Errors no other event would escape: the sign-in, the account's quotas."""
+    from googleapiclient.errors import HttpError
+
+    if not isinstance(exc, HttpError):
+        return False
+    status, reasons = http_status(exc), http_reasons(exc)
+    return status == 401 or (status == 403 and any(
+        r in SCOPE_REASONS or r in QUOTA_REASONS for r in reasons))
+
+
+def _one_event_errors() -> tuple[type[BaseException], ...]:
+    """What one insert/patch/delete may raise that is that event's problem alone."""
+    import httplib2
+    from googleapiclient.errors import HttpError
+
+    return HttpError, httplib2.HttpLib2Error, OSError, EventFailed
 
 
 class Sink:
@@ -541,6 +612,8 @@ class Sink:
         self.dry_run = dry_run
         self.interviews = {iv.identity: iv for iv in interviews}
         self.result = SyncResult(None, "", dedicated=not target, dry_run=dry_run)
+        self.target = ""  # "google:CALENDAR_ID" once known
+        self.generations: dict[str, int] = {}  # uid -> generation of its event id
 
     @property
     def events_api(self):
@@ -549,7 +622,7 @@ class Sink:
     # -- the calendar ---------------------------------------------------------------------
 
     def _find_dedicated(self, nonce: str | None = None) -> list[str]:
-        """Our calendar(s) in the calendar list (best effort: [] if it may not be read)."""
+        """Our calendar(s) in the calendar list (raises when it cannot be listed)."""
         mine = [c for c in self.client.calendar_list()
                 if c.get("summary") == CALENDAR_NAME and c.get("accessRole") == "owner"
                 and not c.get("deleted")
@@ -632,14 +705,23 @@ class Sink:
         self.client.forget_calendar_list()
         return keep
 
-    def calendar(self) -> str | None:
-        """The calendar to write to; the dedicated one is created on first use."""
+    def _cannot_list(self) -> AuthError:
+        from .auth import CALENDARLIST_SCOPE, missing_message
+
+        return AuthError(f"cannot tell whether {CALENDAR_NAME!r} exists already, so none is "
+                         "created; " + missing_message({CALENDARLIST_SCOPE}))
+
+    def calendar(self, gone: str | None = None) -> str | None:
+        """The calendar to write to; the dedicated one is found by listing the user's
+        calendars, and created only when the listing proves there is none."""
         if self.target_arg:
             return self.target_arg
         known = self.ledger.get_state(CALENDAR_STATE)
         if known:
             return known
-        mine = self._find_dedicated()
+        if not self.client.can_list:
+            raise self._cannot_list()  # a token saved before this scope was asked for
+        mine = [c for c in self._find_dedicated() if c != gone]
         if len(mine) > 1 and not self.dry_run:
             found = self._keep_one(mine)
         else:
@@ -651,6 +733,23 @@ class Sink:
             self.result.calendar_created = True
         self.ledger.set_state(CALENDAR_STATE, found)
         return found
+
+    def _calendar_exists(self, calendar_id: str) -> bool:
+        """Confirm a 404: calendars.get, then calendarList.get, backing off between tries
+        (Google's errors guide: a 404 can pass while a change spreads)."""
+        from googleapiclient.errors import HttpError
+
+        getters = (self.client.service.calendars(), self.client.service.calendarList())
+        for attempt in range(NOT_FOUND_TRIES):
+            try:
+                self.client.run(getters[attempt % 2].get(calendarId=calendar_id))
+                return True
+            except HttpError as exc:
+                if http_status(exc) not in (404, 410):
+                    raise
+            if attempt < NOT_FOUND_TRIES - 1:
+                SLEEP(random.random() + 2 ** attempt)
+        return False
 
     def _list_ours(self, calendar_id: str) -> dict[str, dict]:
         """Our events on the target, deleted ones included, from the window's start.
@@ -673,11 +772,21 @@ class Sink:
         calendar_id = self.calendar()
         if calendar_id is None:
             return None, {}
+        if self.result.calendar_created:
+            return calendar_id, {}  # just made: empty (and maybe not yet known everywhere)
         try:
             return calendar_id, self._list_ours(calendar_id)
         except HttpError as exc:
             if http_status(exc) not in (404, 410):
                 raise
+        if self._calendar_exists(calendar_id):
+            try:
+                return calendar_id, self._list_ours(calendar_id)
+            except HttpError as exc:
+                if http_status(exc) not in (404, 410):
+                    raise
+                raise GoogleError(f"Google Calendar answers 404 for the calendar {calendar_id}, "
+                                  "which exists; try again later") from None
         if self.target_arg:
             raise CalendarNotFound(f"--target: no calendar {self.target_arg!r} in this "
                                    "Google account")
@@ -686,17 +795,36 @@ class Sink:
             self.result.warnings.append(f"the calendar {CALENDAR_NAME!r} ({calendar_id}) is "
                                         "gone; sync would create a new one")
             return None, {}
-        self.result.warnings.append(f"the calendar {CALENDAR_NAME!r} ({calendar_id}) is gone; "
-                                    "created a new one")
         self.ledger.set_state(CALENDAR_STATE, "")
         self.client.forget_calendar_list()
-        calendar_id = self.calendar()
-        return calendar_id, ({} if calendar_id is None else self._list_ours(calendar_id))
+        gone = calendar_id
+        calendar_id = self.calendar(gone=gone)
+        self.result.warnings.append(
+            f"the calendar {CALENDAR_NAME!r} ({gone}) is gone; "
+            + ("created a new one" if self.result.calendar_created else "using " + calendar_id))
+        if calendar_id is None or self.result.calendar_created:
+            return calendar_id, {}
+        return calendar_id, self._list_ours(calendar_id)
 
     # -- one follow-up ---------------------------------------------------------------------
 
     def _note(self, action: str, gid: str, summary: str, start: datetime | None) -> None:
         self.result.changes.append(Change(action, gid, summary, start))
+
+    def _fresh(self, call):
+        """Run a request on the calendar; on the one made in this run, a 404 is Google not
+        knowing it everywhere yet: back off and try again."""
+        from googleapiclient.errors import HttpError
+
+        for attempt in range(NOT_FOUND_TRIES):
+            try:
+                return self.client.run(call())
+            except HttpError as exc:
+                if (http_status(exc) != 404 or not self.result.calendar_created
+                        or attempt == NOT_FOUND_TRIES - 1):
+                    raise
+            SLEEP(random.random() + 2 ** attempt)
+        raise AssertionError("unreachable")
 
     def _get(self, calendar_id: str, gid: str) -> dict | None:
         from googleapiclient.errors import HttpError
@@ -713,15 +841,16 @@ class Sink:
         from googleapiclient.errors import HttpError
 
         try:
-            return self.client.run(self.events_api.insert(
+            return self._fresh(lambda: self.events_api.insert(
                 calendarId=calendar_id, body={"id": gid, **body}))
         except HttpError as exc:
             if http_status(exc) == 409:
                 return None
             raise
 
-    def _patch(self, calendar_id: str, gid: str, body: dict) -> bool:
-        """False when the event vanished under us."""
+    def _patch(self, calendar_id: str, gid: str, body: dict,
+               refused: tuple[int, ...] = (404, 410)) -> bool:
+        """False when the event vanished under us (or the patch was `refused`)."""
         from googleapiclient.errors import HttpError
 
         try:
@@ -729,9 +858,32 @@ class Sink:
                                                   body=body))
             return True
         except HttpError as exc:
-            if http_status(exc) in (404, 410):
+            if http_status(exc) in refused:
                 return False
             raise
+
+    def _next_generation(self, f: FollowUp, gid: str) -> str:
+        """This id is unusable for good (reserved by Google, or a deleted event of ours
+        that cannot be brought back): the follow-up moves on to a fresh id, recorded
+        before it is used so that a killed run picks the same one."""
+        generation = max(generation_of(gid), self.generations.get(f.uid, 0)) + 1
+        if generation >= MAX_GENERATIONS:
+            raise EventFailed(f"Google refuses every id tried for it ({gid})")
+        self.generations[f.uid] = generation
+        self.ledger.set_generation(self.target, f.uid, generation)
+        return event_id(f.key, generation)
+
+    def _create(self, calendar_id: str, f: FollowUp, gid: str, body: dict
+                ) -> tuple[str, dict | None]:
+        """Insert under `gid`, or the next generation while Google keeps an id reserved.
+        (id, None) once created; (id, event) when an event of that id is there already."""
+        while True:
+            if self._insert(calendar_id, gid, body) is not None:
+                return gid, None
+            current = self._get(calendar_id, gid)  # 409: ours already, or deleted
+            if current is not None:
+                return gid, current
+            gid = self._next_generation(f, gid)  # 409 on insert, 404 on get: reserved
 
     def _settle(self, calendar_id: str, f: FollowUp, gid: str, body: dict, current: dict,
                 removed_by_us: set[str], user_deleted: list[str],
@@ -740,9 +892,16 @@ class Sink:
         private = _private(current)
         if current.get("status") == "cancelled":
             if f.uid in removed_by_us:
-                # we deleted it when it fell out of the plan; it is back: restore it
-                if not self.dry_run:
-                    self._patch(calendar_id, gid, body)
+                # we deleted it when it fell out of the plan; it is back: restore it, or
+                # when Google will not (purged, or refused), give it a fresh id
+                if not self.dry_run and not self._patch(calendar_id, gid, body,
+                                                        refused=(403, 404, 410)):
+                    new, there = self._create(calendar_id, f, self._next_generation(f, gid),
+                                              body)
+                    if there is not None:
+                        return self._settle(calendar_id, f, new, body, there, removed_by_us,
+                                            user_deleted, conflicted=True)
+                    gid = new
                 self._note("restore", gid, f.summary, f.start)
                 return f
             user_deleted.append(f.uid)  # the user deleted it: it stays deleted
@@ -767,12 +926,76 @@ class Sink:
             return dataclasses.replace(f, start=start,
                                        end=end if isinstance(end, datetime) else start)
         if not self.dry_run and not self._patch(calendar_id, gid, body):
-            if self._insert(calendar_id, gid, body) is None:
-                raise GoogleError(f"event {gid} changed while syncing; run sync again")
+            gid, there = self._create(calendar_id, f, gid, body)  # it vanished under us
+            if there is not None:
+                raise EventFailed(f"event {gid} changed while syncing; the next sync "
+                                  "retries it")
             self._note("create", gid, f.summary, f.start)
             return f
         self._note("update", gid, f.summary, f.start)
         return f
+
+    def _current(self, f: FollowUp, existing: dict[str, dict], by_digest: dict[str, list[dict]]
+                 ) -> tuple[str, dict | None, list[dict]]:
+        """The event id `f` goes by, the event there now (None: none seen), and other
+        live events of it (extras to remove). A live event wins over deleted ones; then
+        the generation the ledger recorded; then the newest generation seen."""
+        generation = self.generations.get(f.uid, 0)
+        recorded = event_id(f.key, generation)
+        seen = {e["id"]: e for e in by_digest.get(key_digest(f.key).hex(), ())}
+        if recorded in existing:
+            seen.setdefault(recorded, existing[recorded])
+        live = sorted((e for e in seen.values() if e.get("status") != "cancelled"),
+                      key=lambda e: generation_of(e["id"]))
+        if live:
+            current = live[-1]
+        elif recorded in seen:
+            current = seen[recorded]
+        elif seen:
+            current = max(seen.values(), key=lambda e: generation_of(e["id"]))
+        else:
+            return recorded, None, []
+        gid = current["id"]
+        if generation_of(gid) != generation and not self.dry_run:
+            self.generations[f.uid] = generation_of(gid)  # state.db lost, or a killed run
+            self.ledger.set_generation(self.target, f.uid, generation_of(gid))
+        return gid, current, live[:-1]
+
+    def _follow_up(self, calendar_id: str | None, f: FollowUp, existing: dict[str, dict],
+                   by_digest: dict[str, list[dict]], removed_by_us: set[str],
+                   user_deleted: list[str], extras: list[dict]) -> FollowUp | None:
+        """Create, move or leave one follow-up; the FollowUp now on the calendar."""
+        iv = self.interviews.get(f.interview_identity)
+        body = event_body(f, self.settings, interview_mark(iv))
+        gid, current, more = (self._current(f, existing, by_digest) if calendar_id
+                              else (event_id(f.key), None, []))
+        extras += more
+        conflicted = False
+        if current is None and calendar_id is not None:
+            if self.dry_run:
+                current = self._get(calendar_id, gid)
+            else:
+                gid, current = self._create(calendar_id, f, gid, body)
+                if current is None:
+                    self._note("create", gid, f.summary, f.start)
+                    return f
+                conflicted = True  # 409: there already (a retry that landed), or deleted
+        if current is None:
+            self._note("create", gid, f.summary, f.start)
+            return f
+        return self._settle(calendar_id, f, gid, body, current, removed_by_us, user_deleted,
+                            conflicted)
+
+    def _failed(self, f_summary: str, gid: str, start: datetime | None,
+                exc: BaseException) -> None:
+        from .auth import redact
+
+        if isinstance(exc, EventFailed):
+            reason = str(exc)
+        else:
+            reason = str(describe(exc)).removeprefix("Google Calendar error").lstrip(": ")
+        self.result.failures.append(redact(f"{f_summary!r}: {reason}"))
+        self._note("failed", gid, f_summary, start)
 
     # -- the whole plan --------------------------------------------------------------------
 
@@ -781,55 +1004,59 @@ class Sink:
         result = self.result
         result.calendar_id = calendar_id
         target = f"google:{calendar_id or CALENDAR_NAME}"
-        result.target = target
+        result.target = self.target = target
         written = self.ledger.written(target) if calendar_id else []
-        by_gid = {event_id(w.key): w for w in written if w.key}
+        self.generations = self.ledger.generations(target) if calendar_id else {}
+        by_key = {key_digest(w.key).hex(): w for w in written if w.key}
+        by_gid = {event_id(w.key, self.generations.get(w.uid, 0)): w for w in written if w.key}
         user_deleted_before = {w.uid for w in written if w.deleted_by_user}
         removed_by_us = {w.uid for w in written if w.removed_at is not None
                          and not w.deleted_by_user}
+        by_digest: dict[str, list[dict]] = {}
+        for item in existing.values():
+            digest = _private(item).get(KEY_PROP)
+            if digest:
+                by_digest.setdefault(digest, []).append(item)
         present: list[FollowUp] = []
         user_deleted: list[str] = []  # ledger uids
-        planned: set[str] = set()
+        failed: list[str] = []  # ledger uids whose write failed: their rows stay as they are
+        planned: set[str] = set()  # key digests
+        claimed: set[str] = set()  # event ids that belong to a planned follow-up
+        extras: list[dict] = []  # live events of a planned follow-up besides its own
+        errors = _one_event_errors()
 
         for f in items:
-            gid = event_id(f.key)
-            planned.add(gid)
+            digest = key_digest(f.key).hex()
+            planned.add(digest)
+            claimed |= {e["id"] for e in by_digest.get(digest, ())}
+            claimed |= {event_id(f.key, n) for n in range(self.generations.get(f.uid, 0) + 1)}
             if f.uid in user_deleted_before:
-                self._note("kept-deleted", gid, f.summary, f.start)
+                self._note("kept-deleted", event_id(f.key, self.generations.get(f.uid, 0)),
+                           f.summary, f.start)
                 present.append(f)
                 continue
-            iv = self.interviews.get(f.interview_identity)
-            body = event_body(f, self.settings, interview_mark(iv))
-            current = existing.get(gid)
-            conflicted = False
-            if current is None and calendar_id is not None:
-                if self.dry_run:
-                    current = self._get(calendar_id, gid)
-                elif self._insert(calendar_id, gid, body) is not None:
-                    self._note("create", gid, f.summary, f.start)
-                    present.append(f)
-                    continue
-                else:  # 409: it is there already (a retry that landed) or was deleted
-                    conflicted = True
-                    current = self._get(calendar_id, gid)
-                    if current is None:
-                        raise GoogleError(f"event {gid}: insert says it exists, get says it "
-                                          "does not; run sync again")
-            if current is None:
-                self._note("create", gid, f.summary, f.start)
-                present.append(f)
+            try:
+                now_there = self._follow_up(calendar_id, f, existing, by_digest,
+                                            removed_by_us, user_deleted, extras)
+            except errors as exc:
+                if _fatal(exc):
+                    raise
+                failed.append(f.uid)
+                self._failed(f.summary, event_id(f.key, self.generations.get(f.uid, 0)),
+                             f.start, exc)
                 continue
-            now_there = self._settle(calendar_id, f, gid, body, current, removed_by_us,
-                                     user_deleted, conflicted)
             if now_there is not None:
                 present.append(now_there)
 
-        for gid, item in sorted(existing.items()):
-            if gid in planned:
-                continue
-            w = by_gid.get(gid)
+        unplanned = [item for gid, item in sorted(existing.items()) if gid not in claimed]
+        for item in [*unplanned, *extras]:
+            gid = item["id"]
+            digest = _private(item).get(KEY_PROP) or ""
+            w = by_key.get(digest) or by_gid.get(gid)
             if item.get("status") == "cancelled":
-                if w is not None and w.removed_at is None and not w.deleted_by_user:
+                if (w is not None and w.removed_at is None and not w.deleted_by_user
+                        and generation_of(gid) == self.generations.get(w.uid, 0)
+                        and digest not in planned):
                     # deleted, and not by us: the user's word, even if it is planned again
                     user_deleted.append(w.uid)
                 continue
@@ -840,17 +1067,24 @@ class Sink:
                 continue  # only what is still ahead; the past is history
             summary = item.get("summary") or ""
             if not self.dry_run:
-                # first, so a kill after the delete cannot look like a user's deletion
-                if w is not None:
-                    self.ledger.mark_removed(target, w.uid, self.now)
-                else:  # ours, but the run that wrote it was killed before recording it
-                    self._record_removed(target, item, start)
-                self._delete(calendar_id, gid)
+                try:
+                    if digest not in planned:
+                        # first, so a kill after the delete cannot look like a user's deletion
+                        if w is not None:
+                            self.ledger.mark_removed(target, w.uid, self.now)
+                        else:  # ours, but the run that wrote it was killed before recording
+                            self._record_removed(target, item, start)
+                    self._delete(calendar_id, gid)
+                except errors as exc:
+                    if _fatal(exc):
+                        raise
+                    self._failed(summary, gid, start, exc)
+                    continue
             self._note("delete", gid, summary, start)
 
         if not self.dry_run and calendar_id is not None:
             with self.ledger.transaction():
-                self.ledger.record_written(target, present, self.now)
+                self.ledger.record_written(target, present, self.now, untouched=failed)
                 for uid in user_deleted:
                     self.ledger.mark_deleted_by_user(target, uid)
         return result
@@ -900,4 +1134,8 @@ def sync(paths: Sequence[str], settings: Settings, now: datetime, *, target: str
                 sink = Sink(client, ledger, settings, now, target=target, dry_run=dry_run,
                             interviews=data.interviews)
                 result = sink.reconcile(items)
+                if not client.can_list and not target:
+                    from .auth import CALENDARLIST_SCOPE, missing_message
+
+                    result.warnings.append(missing_message({CALENDARLIST_SCOPE}))
     return items, result

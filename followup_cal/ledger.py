@@ -98,6 +98,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             planned_at TEXT NOT NULL)""",
         "CREATE INDEX planned_app ON planned(app_key)",
     ),
+    (
+        # issue 12: a follow-up's event id on a calendar that keeps deleted ids reserved
+        # (Google): generation N > 0 means the id with suffix N; 0 (no row) the plain one
+        """CREATE TABLE event_generations (
+            target TEXT NOT NULL,
+            uid TEXT NOT NULL,
+            generation INTEGER NOT NULL CHECK (generation >= 0),
+            PRIMARY KEY (uid, target))""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -555,8 +564,10 @@ class Ledger:
 
     # -- what was written where ------------------------------------------------------------
 
-    def record_written(self, target: str, items: Iterable[FollowUp], now: datetime) -> None:
-        """These went to `target`; what it held before, still ahead and not among them, is gone."""
+    def record_written(self, target: str, items: Iterable[FollowUp], now: datetime,
+                       untouched: Iterable[str] = ()) -> None:
+        """These went to `target`; what it held before, still ahead and not among them, is
+        gone, except the `untouched` uids (a write that failed: left as it was)."""
         items = list(items)
         with self.transaction():
             for f in items:
@@ -572,7 +583,7 @@ class Ledger:
                     "removed_at = NULL",
                     (f.uid, target, f.key, f.kind, f.channel, f.company, f.interview_identity,
                      _ts(f.start), _ts(f.end), content_hash(f), _ts(now)))
-            keep = {f.uid for f in items}
+            keep = {f.uid for f in items} | set(untouched)
             for (uid,) in self.conn.execute(
                     "SELECT uid FROM written WHERE target = ? AND removed_at IS NULL "
                     "AND start > ?", (target, _ts(now))).fetchall():
@@ -604,6 +615,20 @@ class Ledger:
             self.conn.execute(
                 "UPDATE written SET deleted_by_user = 1 WHERE target = ? AND uid = ?",
                 (target, uid))
+
+    def generations(self, target: str) -> dict[str, int]:
+        """uid -> the generation of its event id on `target` (missing: 0)."""
+        rows = self.conn.execute(
+            "SELECT uid, generation FROM event_generations WHERE target = ?", (target,))
+        return dict(rows.fetchall())
+
+    def set_generation(self, target: str, uid: str, generation: int) -> None:
+        """The follow-up's event id on `target` moves on (the old one is unusable)."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO event_generations (target, uid, generation) VALUES (?, ?, ?) "
+                "ON CONFLICT (uid, target) DO UPDATE SET generation = excluded.generation",
+                (target, uid, generation))
 
     def written(self, target: str | None = None) -> list[Written]:
         sql = ('SELECT uid, target, key, kind, channel, company, interview_identity, start, '

@@ -17,7 +17,20 @@ Google where followup_cal depends on it:
 - extendedProperties.private: keys over 44 characters dropped, values cut at 1024.
 - calendars.insert / get / delete, calendarList.list / get, and /token
   (refresh_token and authorization_code grants; `invalid_grant` when revoked).
-- A request without a valid bearer token gets 401.
+- A request without a valid bearer token gets 401; one whose token was not granted
+  any of the scopes the discovery document shipped in google-api-python-client
+  (`calendar.v3.json`, read at `start()`) lists for that method gets 403
+  `insufficientPermissions`, as Google answers. `granted` is what the user ticked
+  on the consent screen (the token endpoint reports it back in `scope`).
+- Deleted events are purged after a while (`purge()`, or `purge_after` seconds):
+  they vanish from every listing, but their ids stay reserved (insert 409, get 404).
+- `self: true` marks the entries of the listed calendar's owner (`Calendar.owner`),
+  not the signed-in user: on a calendar shared by someone else, it is them.
+- `eventType` is kept as given (`workingLocation`, `birthday`, `outOfOffice`,
+  `focusTime`), and `eventTypes=` filters; invitations seeded with `hidden=True`
+  (not answered) are listed only with `showHiddenInvitations=true`.
+- `fresh_404s`: a calendar just made answers 404 to its first N requests (Google's
+  propagation delay; its errors guide says to back off on 404).
 
 Faults, for retries: scripted (`fail(kind, when=...)`) or random (`chaos(rate)`):
 "429", "500", "503", "403rate", "quota", "daily", "drop" (the connection is
@@ -54,6 +67,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 API = "/calendar/v3/"
+DISCOVERY = ("googleapiclient", "discovery_cache/documents/calendar.v3.json")
+SCOPE_ROOT = "https://www.googleapis.com/auth/"
 ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 FAULTS = ("429", "500", "503", "403rate", "quota", "daily", "drop", "lost")
@@ -95,17 +110,22 @@ def merge(into: dict, patch: dict) -> dict:
 
 
 class Calendar:
-    def __init__(self, cal_id: str, summary: str, tz: str, primary: bool = False):
+    def __init__(self, cal_id: str, summary: str, tz: str, primary: bool = False,
+                 owner: str | None = None, access: str = "owner"):
         self.id = cal_id
         self.summary = summary
         self.tz = tz
         self.primary = primary
+        self.owner = owner or cal_id  # whose entries `self: true` marks when listing it
+        self.access = access  # accessRole of the user on it
         self.description = ""
         self.events: dict[str, dict] = {}
+        self.reserved: set[str] = set()  # ids of purged events: never usable again
+        self.fresh = 0  # requests still answered 404 (a calendar just made)
 
     def entry(self) -> dict:
         out = {"kind": "calendar#calendarListEntry", "id": self.id, "summary": self.summary,
-               "timeZone": self.tz, "accessRole": "owner", "etag": f'"{abs(hash(self.id))}"'}
+               "timeZone": self.tz, "accessRole": self.access, "etag": f'"{abs(hash(self.id))}"'}
         if self.primary:
             out["primary"] = True
         if self.description:
@@ -113,10 +133,55 @@ class Calendar:
         return out
 
 
+def load_methods() -> list[tuple[str, re.Pattern, str, frozenset[str]]]:
+    """(HTTP method, path pattern, method id, scopes) of every Calendar v3 method, from
+    the discovery document google-api-python-client ships: Google's own word on which
+    scope lets a token call what. Literal paths come before templated ones."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(DISCOVERY[0])
+    assert spec and spec.origin, "google-api-python-client is not installed"
+    doc = json.loads((Path(spec.origin).parent / DISCOVERY[1]).read_text(encoding="utf-8"))
+    found = []
+
+    def walk(resources: dict) -> None:
+        for resource in resources.values():
+            for method in (resource.get("methods") or {}).values():
+                path = method["path"]
+                pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))
+                                     + "$")
+                literal = sum(1 for part in path.split("/") if not part.startswith("{"))
+                found.append((literal, method["httpMethod"], pattern,
+                              method["id"].removeprefix("calendar."),
+                              frozenset(method.get("scopes") or ())))
+            walk(resource.get("resources") or {})
+
+    walk(doc["resources"])
+    found.sort(key=lambda m: -m[0])
+    return [m[1:] for m in found]
+
+
+INSUFFICIENT = {"error": {
+    "code": 403, "message": "Request had insufficient authentication scopes.",
+    "errors": [{"message": "Insufficient Permission", "domain": "global",
+                "reason": "insufficientPermissions"}],
+    "status": "PERMISSION_DENIED",
+    "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                 "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "domain": "googleapis.com"}]}}
+
+
 class FakeGoogle:
     def __init__(self, user: str = "me@example.com", tz: str = "America/New_York",
-                 page_size: int = 3, empty_pages: bool = True, mark_self: bool = True):
+                 page_size: int = 3, empty_pages: bool = True, mark_self: bool = True,
+                 granted: tuple[str, ...] | None = None):
         self.user = user
+        self.methods: list[tuple[str, re.Pattern, str, frozenset[str]]] = []  # at start()
+        # what the user ticked on the consent screen; tokens carry it from when minted
+        self.granted = frozenset(SCOPES if granted is None else granted)
+        self.token_scopes: dict[str, frozenset[str]] = {}  # access or refresh token
+        self.purge_after: float | None = None  # seconds a deleted event stays listed
+        self.fresh_404s = 0  # a new calendar's first requests answer 404
         self.lock = threading.RLock()
         self.calendars: dict[str, Calendar] = {user: Calendar(user, user, tz, primary=True)}
         self.page_size = page_size
@@ -153,6 +218,7 @@ class FakeGoogle:
 
     def start(self) -> FakeGoogle:
         fake = self
+        self.methods = load_methods()
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -240,11 +306,14 @@ class FakeGoogle:
             raise ApiError(404, "Not Found", "notFound")
         return self.calendars[cal_id]
 
-    def seed(self, body: dict, calendar: str = "primary") -> dict:
-        """Put an event there as if the user or an invitation had (no counters)."""
+    def seed(self, body: dict, calendar: str = "primary", *, hidden: bool = False) -> dict:
+        """Put an event there as if the user or an invitation had (no counters).
+        `hidden`: an invitation not answered yet, listed only with showHiddenInvitations."""
         with self.lock:
             cal = self.calendar(calendar)
             ev = self._new_event(cal, copy.deepcopy(body))
+            if hidden:
+                ev["_hidden"] = True
             cal.events[ev["id"]] = ev
             return ev
 
@@ -261,10 +330,39 @@ class FakeGoogle:
             ev["status"] = "cancelled"
             self._touch(ev)
 
+    def purge(self, older_than: float = 0.0) -> int:
+        """Deleted events "eventually disappear" (Google's docs): gone from every listing
+        and get (404), their ids still reserved (insert: 409). How many went."""
+        import time as clock
+
+        gone = 0
+        with self.lock:
+            for cal in self.calendars.values():
+                for event_id, ev in list(cal.events.items()):
+                    if ev.get("status") == "cancelled" and \
+                            clock.monotonic() - ev.get("_deleted_at", 0.0) >= older_than:
+                        del cal.events[event_id]
+                        cal.reserved.add(event_id)
+                        gone += 1
+        return gone
+
+    def add_calendar(self, cal_id: str, summary: str, *, owner: str | None = None,
+                     access: str = "owner", tz: str = "America/New_York") -> Calendar:
+        """Another calendar in the user's list (`owner`: whose `self` entries it shows)."""
+        with self.lock:
+            cal = Calendar(cal_id, summary, tz, owner=owner, access=access)
+            self.calendars[cal_id] = cal
+            return cal
+
     def events_in(self, calendar: str, *, cancelled: bool = False) -> dict[str, dict]:
         with self.lock:
-            return {i: copy.deepcopy(e) for i, e in self.calendar(calendar).events.items()
+            return {i: self._bare(e) for i, e in self.calendar(calendar).events.items()
                     if cancelled or e.get("status") != "cancelled"}
+
+    @staticmethod
+    def _bare(ev: dict) -> dict:
+        """An event without the fake's own bookkeeping (keys starting with `_`)."""
+        return {k: copy.deepcopy(v) for k, v in ev.items() if not k.startswith("_")}
 
     def secondary(self) -> list[Calendar]:
         return [c for c in self.calendars.values() if not c.primary]
@@ -338,20 +436,17 @@ class FakeGoogle:
             return self._drop(h)
         self._send(h, status, payload)
 
-    def _route_name(self, method: str, path: str) -> str:
+    def _method(self, method: str, path: str) -> tuple[str, frozenset[str]]:
+        """The discovery document's method for this request: (name, scopes)."""
         rest = path[len(API):] if path.startswith(API) else path
-        parts = rest.strip("/").split("/")
-        if parts[:3] == ["users", "me", "calendarList"]:
-            return "calendarList." + ("list" if len(parts) == 3 else "get")
-        if parts[0] == "calendars" and len(parts) <= 2:
-            return "calendars." + {"POST": "insert", "GET": "get", "DELETE": "delete"}.get(
-                method, method.lower())
-        if len(parts) >= 3 and parts[2] == "events":
-            if len(parts) == 3:
-                return "events.list" if method == "GET" else "events.insert"
-            return "events." + {"GET": "get", "PATCH": "patch", "PUT": "update",
-                                "DELETE": "delete"}.get(method, method.lower())
-        return "unknown"
+        rest = rest.strip("/")
+        for http_method, pattern, name, scopes in self.methods:
+            if http_method == method and pattern.match(rest):
+                return name, scopes
+        return "unknown", frozenset()
+
+    def _route_name(self, method: str, path: str) -> str:
+        return self._method(method, path)[0]
 
     def _echo(self, h: BaseHTTPRequestHandler, raw: bytes, payload):
         """With `echo_credentials`, put what the client sent into the error text."""
@@ -395,21 +490,22 @@ class FakeGoogle:
         with self.lock:
             grant = form.get("grant_type")
             if grant == "refresh_token" and form.get("refresh_token") in self.refresh_tokens:
+                scopes = self.token_scopes.get(form["refresh_token"], self.granted)
                 token = f"access-{next(self._token_counter)}"
                 self.access_tokens.add(token)
+                self.token_scopes[token] = scopes
                 return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
-                             "scope": "https://www.googleapis.com/auth/calendar.events "
-                                      "https://www.googleapis.com/auth/calendar.app.created"}
+                             "scope": " ".join(sorted(scopes))}
             if grant == "authorization_code" and form.get("code") in self.auth_codes:
                 self.auth_codes.pop(form["code"])
                 token = f"access-{next(self._token_counter)}"
                 refresh = f"refresh-{secrets.token_hex(4)}"
                 self.access_tokens.add(token)
                 self.refresh_tokens.add(refresh)
+                self.token_scopes[token] = self.token_scopes[refresh] = self.granted
                 return 200, {"access_token": token, "refresh_token": refresh,
                              "expires_in": 3599, "token_type": "Bearer",
-                             "scope": "https://www.googleapis.com/auth/calendar.events "
-                                      "https://www.googleapis.com/auth/calendar.app.created"}
+                             "scope": " ".join(sorted(self.granted))}
         return 400, {"error": "invalid_grant",
                      "error_description": "Token has been expired or revoked."}
 
@@ -426,6 +522,9 @@ class FakeGoogle:
                 "status": "UNAUTHENTICATED"}}
         if not path.startswith(API):
             return 404, error_body(404, "Not Found", "notFound")
+        _name, needs = self._method(method, path)
+        if needs and not needs & self.token_scopes.get(auth[7:], self.granted):
+            return 403, copy.deepcopy(INSUFFICIENT)
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
@@ -433,9 +532,21 @@ class FakeGoogle:
         parts = [unquote(p) for p in path[len(API):].strip("/").split("/")]
         try:
             with self.lock:
+                if self.purge_after is not None:
+                    self.purge(self.purge_after)
+                self._fresh_calendar(parts)
                 return self._dispatch(method, parts, query, body)
         except ApiError as exc:
             return exc.code, exc.body
+
+    def _fresh_calendar(self, parts: list[str]) -> None:
+        """A calendar just made is not yet known everywhere: 404 for a few requests."""
+        cal_id = parts[3] if parts[:3] == ["users", "me", "calendarList"] and len(parts) > 3 \
+            else parts[1] if parts[0] == "calendars" and len(parts) > 1 else None
+        cal = self.calendars.get(cal_id) if cal_id else None
+        if cal is not None and cal.fresh > 0:
+            cal.fresh -= 1
+            raise ApiError(404, "Not Found", "notFound")
 
     def _dispatch(self, method, parts, query, body):
         if parts[:3] == ["users", "me", "calendarList"]:
@@ -451,6 +562,7 @@ class FakeGoogle:
                 cal_id = f"c_{secrets.token_hex(12)}@group.calendar.google.com"
                 cal = Calendar(cal_id, body["summary"], body.get("timeZone") or "UTC")
                 cal.description = body.get("description") or ""
+                cal.fresh = self.fresh_404s
                 self.calendars[cal_id] = cal
                 self.writes_applied += 1
                 return 200, {"kind": "calendar#calendar", "id": cal_id,
@@ -478,6 +590,12 @@ class FakeGoogle:
     # -- events --------------------------------------------------------------------------
 
     def _touch(self, ev: dict) -> None:
+        import time as clock
+
+        if ev.get("status") == "cancelled" and "_deleted_at" not in ev:
+            ev["_deleted_at"] = clock.monotonic()
+        elif ev.get("status") != "cancelled":
+            ev.pop("_deleted_at", None)
         ev["etag"] = f'"{next(self._etag)}"'
         ev["updated"] = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -487,7 +605,7 @@ class FakeGoogle:
                 raise ApiError(400, "Invalid resource id value.", "invalid")
         else:
             body["id"] = base64.b32hexencode(secrets.token_bytes(10)).decode().lower()
-        if body["id"] in cal.events:
+        if body["id"] in cal.events or body["id"] in cal.reserved:
             raise ApiError(409, "The requested identifier already exists.", "duplicate")
         for key in ("start", "end"):
             if not isinstance(body.get(key), dict) or not (
@@ -520,16 +638,17 @@ class FakeGoogle:
         if "colorId" in body and str(body["colorId"]) not in {str(i) for i in range(1, 12)}:
             raise ApiError(400, "Invalid color.", "invalid")
 
-    def _view(self, ev: dict) -> dict:
-        """What the user sees: `self` marks their own entries, as Google does."""
-        out = copy.deepcopy(ev)
+    def _view(self, ev: dict, cal: Calendar) -> dict:
+        """What a listing of `cal` shows: `self` marks the entries of the calendar's
+        owner, as Google does (the user only on their own calendars)."""
+        out = self._bare(ev)
         if self.mark_self:
             for key in ("creator", "organizer"):
                 node = out.get(key)
-                if isinstance(node, dict) and node.get("email") in (self.user,):
+                if isinstance(node, dict) and node.get("email") == cal.owner:
                     node["self"] = True
             for a in out.get("attendees") or ():
-                if a.get("email") == self.user:
+                if a.get("email") == cal.owner:
                     a["self"] = True
         return out
 
@@ -537,7 +656,7 @@ class FakeGoogle:
         ev = self._new_event(cal, body)
         cal.events[ev["id"]] = ev
         self.writes_applied += 1
-        return self._view(ev)
+        return self._view(ev, cal)
 
     def _one(self, cal: Calendar, method: str, event_id: str, body: dict):
         ev = cal.events.get(event_id)
@@ -546,7 +665,7 @@ class FakeGoogle:
             if ev is None or method != "GET":
                 raise ApiError(404, "Not Found", "notFound")
         if method == "GET":
-            return 200, self._view(ev)
+            return 200, self._view(ev, cal)
         if method == "DELETE":
             if ev.get("status") == "cancelled":
                 raise ApiError(410, "Resource has been deleted", "deleted")
@@ -570,7 +689,7 @@ class FakeGoogle:
             self._touch(new)
             cal.events[event_id] = new
             self.writes_applied += 1
-            return 200, self._view(new)
+            return 200, self._view(new, cal)
         raise ApiError(405, "Method Not Allowed", "methodNotAllowed")
 
     def _instance(self, cal: Calendar, instance_id: str) -> dict | None:
@@ -647,8 +766,13 @@ class FakeGoogle:
             raise ApiError(400, "The requested ordering is not available for the particular "
                                 "query.", "badRequest")
         wanted = [p.split("=", 1) for p in query.get("privateExtendedProperty", [])]
+        types = set(query.get("eventTypes", []))
+        hidden_too = q.get("showHiddenInvitations") == "true"
         items = []
         for ev in cal.events.values():
+            if (ev.get("_hidden") and not hidden_too) or (
+                    types and ev.get("eventType", "default") not in types):
+                continue
             candidates = (self._expand(cal, ev, lo, hi) if single and ev.get("recurrence")
                           else [ev])
             for item in candidates:
@@ -678,7 +802,7 @@ class FakeGoogle:
             next_token = (f"{offset}:e" if self.empty_pages else str(offset)) if more else None
         out = {"kind": "calendar#events", "summary": cal.summary, "timeZone": cal.tz,
                "accessRole": "owner", "defaultReminders": [],
-               "items": [self._view(e) for e in page]}
+               "items": [self._view(e, cal) for e in page]}
         if next_token:
             out["nextPageToken"] = next_token
         return out
@@ -686,21 +810,26 @@ class FakeGoogle:
 
 # -- helpers the tests share ----------------------------------------------------------------
 
-SCOPES = ["https://www.googleapis.com/auth/calendar.events",
-          "https://www.googleapis.com/auth/calendar.app.created"]
+# what `followup-cal auth` asks for; OLD_SCOPES: what it asked for before issue 12
+SCOPES = [SCOPE_ROOT + "calendar.events", SCOPE_ROOT + "calendar.app.created",
+          SCOPE_ROOT + "calendar.calendarlist.readonly"]
+OLD_SCOPES = SCOPES[:2]
 
 
 def write_token(home, fake: FakeGoogle, *, token: str = "access-1",
                 refresh: str = "refresh-1", expiry: str = "2099-01-01T00:00:00Z",
-                client_secret: str = "test-secret") -> str:
-    """An authorized-user token file whose token_uri is the fake (never the internet)."""
+                client_secret: str = "test-secret", scopes=None) -> str:
+    """An authorized-user token file whose token_uri is the fake (never the internet).
+    `scopes`: what the file says was granted (default: what the fake grants)."""
     import os
+
+    scopes = sorted(fake.granted) if scopes is None else list(scopes)
 
     path = os.path.join(str(home), "token.json")
     with open(path, "w", encoding="utf-8") as fh:
         json.dump({"token": token, "refresh_token": refresh, "token_uri": fake.url + "token",
                    "client_id": "test-client.apps.googleusercontent.com",
-                   "client_secret": client_secret, "scopes": SCOPES, "expiry": expiry,
+                   "client_secret": client_secret, "scopes": scopes, "expiry": expiry,
                    "universe_domain": "googleapis.com", "account": ""}, fh)
     os.chmod(path, 0o600)
     return path

@@ -220,7 +220,7 @@ def test_first_sync_killed_then_rerun_ends_at_the_plan(fake, home, fraction, aft
 
 def test_sync_killed_once_its_calendar_was_made_unseen_makes_one_calendar(fake, home):
     acme(fake)
-    call = sync_killed_at(fake, 3, after=True)
+    call = sync_killed_at(fake, 4, after=True)  # primary id, events, calendar list, insert
     assert call == ("POST", "calendars.insert") and len(fake.secondary()) == 1
     r = cli("sync", *ARGS)
     assert r.code == 0, r.err
@@ -538,7 +538,7 @@ def test_sync_killed_after_a_resent_calendar_insert_landed_leaves_one_calendar(f
     the extra one is cleaned up, the next run must still end with one."""
     acme(fake)
     fake.fail("lost", when=lambda method, route: route == "calendars.insert")
-    call = sync_killed_at(fake, 4, after=True)
+    call = sync_killed_at(fake, 5, after=True)
     assert call == ("POST", "calendars.insert")
     assert len(fake.secondary()) == 2
     r = cli("sync", *ARGS)

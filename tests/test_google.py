@@ -216,7 +216,7 @@ def test_primary_calendar_id_is_me_when_google_marks_nothing(fake):
     acme(fake)
     recipients = {f.recipient.email for f in planned().values() if f.recipient}
     assert "me@example.com" not in recipients and "jane@acme.com" in recipients
-    assert ("GET", "calendarList.list") in fake.calls
+    assert ("GET", "calendars.get") in fake.calls  # calendars.get("primary"): its id
 
 
 def test_configured_calendars_are_the_ones_read(fake, home):
