@@ -162,8 +162,9 @@ def register(group: click.Group) -> None:
         Asks for three permissions: calendar.events (read your interviews, write the
         follow-ups), calendar.app.created (create the "Interview follow-ups"
         calendar, and only that one) and calendar.calendarlist.readonly (find that
-        calendar again, rather than make a second one, if the state file is lost). Where there is no browser, it prints the
-        address to open and the `ssh -L` line to sign in from another computer.
+        calendar again, rather than make a second one, if the state file is lost).
+        Where there is no browser, it prints the address to open and the `ssh -L`
+        line to sign in from another computer.
         """
         from . import auth
 

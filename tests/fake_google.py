@@ -206,6 +206,8 @@ class FakeGoogle:
         self.held_call: tuple[str, str] | None = None
         self._since_hold = 0
         self.echo_credentials = False  # error bodies repeat the request's secrets
+        # event id -> (HTTP methods, code, reason): what Google refuses for that event
+        self.refusals: dict[str, tuple[tuple[str, ...], int, str]] = {}
         self.write_requests = 0
         self.writes_applied = 0
         self.token_requests = 0
@@ -299,6 +301,18 @@ class FakeGoogle:
         self.held.set()
         self.unhold.wait(60)
         self._drop(h)
+
+    def refuse(self, event_id: str, code: int = 400, reason: str = "invalid",
+               methods: tuple[str, ...] = ("POST", "PATCH", "PUT", "DELETE")) -> None:
+        """Every later write of this event id gets this error (and is not applied)."""
+        self.refusals[event_id] = (methods, code, reason)
+
+    def _refused(self, method: str, event_id: str | None) -> None:
+        methods, code, reason = self.refusals.get(event_id or "", ((), 0, ""))
+        if method in methods:
+            raise ApiError(code, {"forbiddenForNonOrganizer": "The operation can only be "
+                                  "performed by the event organizer."}.get(reason, reason),
+                           reason)
 
     def calendar(self, cal_id: str) -> Calendar:
         cal_id = self.user if cal_id == "primary" else cal_id
@@ -582,6 +596,7 @@ class FakeGoogle:
                     if method == "GET":
                         return 200, self._list(cal, query)
                     if method == "POST":
+                        self._refused(method, body.get("id"))
                         return 200, self._insert(cal, body)
                 if len(parts) == 4:
                     return self._one(cal, method, parts[3], body)
@@ -659,6 +674,7 @@ class FakeGoogle:
         return self._view(ev, cal)
 
     def _one(self, cal: Calendar, method: str, event_id: str, body: dict):
+        self._refused(method, event_id)
         ev = cal.events.get(event_id)
         if ev is None:
             ev = self._instance(cal, event_id)

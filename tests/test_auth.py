@@ -8,7 +8,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from fake_google import SCOPES, Browser, FakeGoogle, google_event, serve, write_token
+from fake_google import (
+    OLD_SCOPES,
+    SCOPES,
+    Browser,
+    FakeGoogle,
+    google_event,
+    serve,
+    write_token,
+)
 
 from followup_cal import auth
 
@@ -150,7 +158,7 @@ def write_client(home: Path, fake: FakeGoogle) -> Path:
 
 
 
-def test_auth_flow_saves_the_token_0600(fake, home, monkeypatch):
+def _signing_in(fake, home, monkeypatch) -> Browser:
     import webbrowser
 
     write_client(home, fake)
@@ -159,6 +167,11 @@ def test_auth_flow_saves_the_token_0600(fake, home, monkeypatch):
     monkeypatch.setattr(auth, "has_display", lambda: True)
     monkeypatch.setattr(webbrowser, "get", lambda using=None: browser)
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake speaks plain http
+    return browser
+
+
+def test_auth_flow_saves_the_token_0600(fake, home, monkeypatch):
+    browser = _signing_in(fake, home, monkeypatch)
     r = cli("auth")
     assert r.code == 0, r.err
     assert r.out.strip().splitlines()[-1] == f"signed in; token saved to {home / 'token.json'}"
@@ -170,6 +183,45 @@ def test_auth_flow_saves_the_token_0600(fake, home, monkeypatch):
     assert mode(token) == 0o600
     r = sync()  # and the saved token works
     assert r.code == 0, r.err
+
+
+def test_auth_asks_for_the_calendar_list_scope_as_google_spells_it(fake, home, monkeypatch):
+    browser = _signing_in(fake, home, monkeypatch)
+    assert cli("auth").code == 0
+    assert "https://www.googleapis.com/auth/calendar.calendarlist.readonly" in \
+        browser.seen["scope"].split()
+    assert set(json.loads((home / "token.json").read_text())["scopes"]) == set(SCOPES)
+
+
+@pytest.mark.parametrize("relaxed", [False, True])
+def test_a_box_unticked_at_consent_says_which_permission_and_why(fake, home, monkeypatch,
+                                                                 relaxed):
+    """Granular consent: oauthlib's Warning("Scope has changed ...") (or, relaxed, the
+    granted scopes) becomes one line naming the missing permission and what it is for."""
+    _signing_in(fake, home, monkeypatch)
+    if relaxed:
+        monkeypatch.setenv("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
+    fake.granted = frozenset(OLD_SCOPES)  # the calendar-list box left unticked
+    r = cli("auth")
+    assert r.code == 1
+    line = one_line(r.err)
+    assert "calendar.calendarlist.readonly" in line and "Scope has changed" not in line
+    assert "find the" in line and "run `followup-cal auth` again" in line
+    assert "calendar.events " not in line  # only what is missing
+    assert not (home / "token.json").exists()
+
+
+def test_a_passing_refresh_failure_is_not_called_expired(fake, home, monkeypatch):
+    import google.auth._exponential_backoff as backoff
+
+    monkeypatch.setattr(backoff.time, "sleep", lambda seconds: None)
+    write_token(home, fake, token="stale", expiry="2020-01-01T00:00:00Z")
+    fake.fail("503", times=10, when=lambda method, route: route == "token")
+    r = sync()
+    assert r.code == 1
+    line = one_line(r.err)
+    assert "expired" not in line and "revoked" not in line and "try again later" in line
+    assert "followup-cal auth" not in line
 
 
 def test_auth_without_client_file_is_bad_input(home, monkeypatch):

@@ -488,9 +488,13 @@ def test_dedicated_calendar_deleted_by_the_user_is_made_again(fake):
     assert sync().code == 0
     first = dedicated(fake)
     del fake.calendars[first]
+    calls = len(fake.calls)
     r = sync()
     assert r.code == 0, r.err
     assert "gone" in r.err and dedicated(fake) != first
+    # the 404 was confirmed (calendars.get / calendarList.get, backing off) first
+    gets = [c for c in fake.calls[calls:] if c[1] in ("calendars.get", "calendarList.get")]
+    assert len(gets) == 1 + google.NOT_FOUND_TRIES  # the primary id, then the checks
     assert set(ours(fake)) == set(planned())
 
 
@@ -665,3 +669,378 @@ def test_ledger_records_what_was_written(fake):
         rows = ledger.written(f"google:{state}")
     assert state == dedicated(fake)
     assert {google.event_id(w.key) for w in rows} == set(ours(fake))
+
+
+# -- issue 12: Google as Google behaves ---------------------------------------------------------
+
+
+def test_fake_takes_each_methods_scopes_from_the_discovery_document(fake):
+    """The fake's scope checks are Google's: read from calendar.v3.json, not written here."""
+    import json
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    from fake_google import OLD_SCOPES
+
+    from followup_cal.auth import CALENDARLIST_SCOPE, SCOPES, load
+
+    doc = json.loads((Path(find_spec("googleapiclient").origin).parent /
+                      "discovery_cache/documents/calendar.v3.json").read_text())
+    assert CALENDARLIST_SCOPE in doc["auth"]["oauth2"]["scopes"]  # spelled as Google does
+    methods = doc["resources"]["calendarList"]["methods"]
+    assert CALENDARLIST_SCOPE in methods["list"]["scopes"]
+    assert not set(OLD_SCOPES) & set(methods["list"]["scopes"])  # the old pair cannot list
+    by_name = {name: scopes for _m, _p, name, scopes in fake.methods}
+    assert by_name["calendarList.list"] == frozenset(methods["list"]["scopes"])
+    assert len(by_name) == sum(len(r.get("methods", {})) for r in doc["resources"].values())
+    assert all(by_name[m] & set(SCOPES) for m in (
+        "calendarList.list", "calendars.insert", "calendars.get", "events.list",
+        "events.insert", "events.patch", "events.delete", "events.get"))
+
+    fake.granted = frozenset(OLD_SCOPES)  # a token from before: its box never ticked
+    fake.access_tokens = {"old"}
+    from fake_google import write_token
+
+    from conftest import ZONE as _zone  # noqa: F401
+
+    write_token(os.environ["FOLLOWUP_CAL_HOME"], fake, token="old")
+    service = google.build_service(load())
+    from googleapiclient.errors import HttpError
+
+    with pytest.raises(HttpError) as err:
+        service.calendarList().list().execute()
+    assert err.value.status_code == 403
+    assert "insufficientPermissions" in google.http_reasons(err.value)
+    assert service.events().list(calendarId="primary").execute()["items"] == []
+    assert service.calendarList().get(calendarId="primary").execute()["primary"]
+
+
+def test_state_lost_then_sync_again_finds_the_same_calendar(fake, home):
+    """Acceptance: first sync, state.db deleted, sync again: one calendar, each follow-up
+    once, the calendar is the plan."""
+    from fake_google import on_calendar
+    from fake_google import planned as plan_json
+
+    acme(fake)
+    globex(fake)
+    assert sync().code == 0
+    first = dedicated(fake)
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (home / name).unlink(missing_ok=True)
+    writes = fake.write_requests
+    r = sync()
+    assert r.code == 0, r.err
+    assert dedicated(fake) == first and fake.write_requests == writes
+    assert on_calendar(fake) == plan_json(("--now", NOW, "--timezone", ZONE))
+
+
+def _old_token(fake, home, **kw):
+    """A token saved before issue 12: calendar.events and calendar.app.created only."""
+    from fake_google import OLD_SCOPES, write_token
+
+    fake.granted = frozenset(OLD_SCOPES)
+    fake.access_tokens = {"old-token"}
+    return write_token(home, fake, token="old-token", scopes=OLD_SCOPES, **kw)
+
+
+def test_old_token_keeps_syncing_a_known_calendar_and_asks_for_auth(fake, home):
+    acme(fake)
+    assert sync().code == 0
+    _old_token(fake, home)
+    writes, calls = fake.write_requests, len(fake.calls)
+    r = sync()
+    assert r.code == 0, r.err
+    line = r.err.strip()
+    assert len(line.splitlines()) == 1 and "run `followup-cal auth` again" in line
+    assert "calendar.calendarlist.readonly" in line and "Traceback" not in line
+    assert fake.write_requests == writes
+    assert ("GET", "calendarList.list") not in fake.calls[calls:]
+
+
+def test_old_token_never_creates_a_calendar_it_cannot_prove_missing(fake, home):
+    """Before: calendarList.list got 403, read as "no calendars": a second calendar, every
+    follow-up twice."""
+    acme(fake)
+    assert sync().code == 0
+    (home / "state.db").unlink()
+    _old_token(fake, home)
+    writes = fake.write_requests
+    r = sync()
+    assert r.code == 1
+    line = r.err.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert "calendar.calendarlist.readonly" in line and "followup-cal auth" in line
+    assert fake.write_requests == writes and len(fake.secondary()) == 1
+
+
+def test_granted_scopes_are_checked_not_the_requested_ones(fake, home):
+    """The file says all three; on refresh Google says which were granted (a box was
+    unticked): that is what counts."""
+    from fake_google import OLD_SCOPES, SCOPES, write_token
+
+    acme(fake)
+    fake.granted = frozenset(OLD_SCOPES)
+    write_token(home, fake, token="stale", expiry="2020-01-01T00:00:00Z", scopes=SCOPES)
+    fake.token_scopes["refresh-1"] = frozenset(OLD_SCOPES)
+    r = sync()
+    assert r.code == 1 and "calendar.calendarlist.readonly" in r.err
+    assert fake.secondary() == [] and fake.write_requests == 0
+
+
+def test_a_fresh_calendar_answering_404_is_not_made_twice(fake):
+    """Google may not know a calendar everywhere just after making it: back off, retry."""
+    acme(fake)
+    fake.fresh_404s = 3
+    r = sync()
+    assert r.code == 0, r.err
+    dedicated(fake)  # exactly one
+    assert set(ours(fake)) == set(planned())
+    writes = fake.write_requests
+    assert sync().code == 0 and fake.write_requests == writes
+
+
+def test_a_404_on_the_known_calendar_is_confirmed_before_anything_is_created(fake):
+    acme(fake)
+    assert sync().code == 0
+    first = dedicated(fake)
+    fake.calendars[first].fresh = 2  # two passing 404s, then it answers again
+    writes, calls = fake.write_requests, len(fake.calls)
+    r = sync()
+    assert r.code == 0, r.err
+    assert dedicated(fake) == first and fake.write_requests == writes
+    routes = [route for _m, route in fake.calls[calls:]]
+    # the primary id; then a 404 confirmed: a 404 again, then the calendar is there
+    assert routes.count("calendars.get") + routes.count("calendarList.get") == 3
+
+
+def _removed_then_back(fake, meanwhile, *args: str):
+    """Follow-ups we removed (a #rejected tag), `meanwhile(gone ids)`, then the tag was a
+    mistake: they are planned again. (all ids before, the ones removed, that sync)."""
+    iv = acme(fake)
+    assert sync().code == 0
+    everything = ours(fake)
+    fake.modify(iv["id"], {"description": "#rejected"})
+    assert sync().code == 0
+    gone = set(everything) - set(ours(fake))
+    assert gone
+    meanwhile(gone)
+    fake.modify(iv["id"], {"description": ""})
+    return everything, gone, sync(*args)
+
+
+def _quiet_after(fake) -> None:
+    writes = fake.write_requests
+    r = sync()
+    assert r.code == 0 and fake.write_requests == writes, r.out
+
+
+def test_a_reserved_id_moves_on_to_the_next_generation(fake):
+    """Google purged the removed events, keeping their ids: they come back under fresh
+    ids, recorded in the ledger, and then stay quiet."""
+    from followup_cal.ledger import Ledger
+
+    def purge(gone):
+        assert fake.purge() >= len(gone)  # they disappear, their ids stay reserved
+
+    everything, _gone, r = _removed_then_back(fake, purge)
+    assert r.code == 0, r.err
+    now = ours(fake)
+    assert len(now) == len(everything) and set(now) != set(everything)
+    fresh = set(now) - set(everything)
+    assert all(google.generation_of(gid) == 1 for gid in fresh)
+    with Ledger.open() as ledger:
+        gens = ledger.generations(f"google:{dedicated(fake)}")
+    assert sorted(gens.values()) == [1] * len(fresh)
+    _quiet_after(fake)
+
+
+def test_a_reserved_id_with_the_state_lost_is_passed_over(fake, home):
+    """insert 409, get 404: the id is reserved; with no ledger the next one is found."""
+    def purge_and_forget(_gone):
+        fake.purge()
+        (home / "state.db").unlink()
+
+    everything, _gone, r = _removed_then_back(fake, purge_and_forget)
+    assert r.code == 0, r.err
+    assert len(ours(fake)) == len(everything)
+    _quiet_after(fake)
+
+
+def test_a_restore_google_refuses_gets_a_fresh_id(fake):
+    """Patching back an event we deleted is refused (403 here): a fresh id, not a jam."""
+    def refuse(gone):
+        for gid in gone:
+            fake.refuse(gid, 403, "forbidden", methods=("PATCH",))
+
+    everything, gone, r = _removed_then_back(fake, refuse)
+    assert r.code == 0, r.err
+    assert len(ours(fake)) == len(everything) and not gone & set(ours(fake))
+    _quiet_after(fake)
+
+
+def _fail_nth_insert(n: int, times: int):
+    """A `when` for fake.fail: the n-th distinct insert fails `times` times in a row."""
+    seen = {"inserts": 0}
+
+    def when(method, route):
+        if route != "events.insert":
+            return False
+        seen["inserts"] += 1
+        return n <= seen["inserts"] < n + times
+
+    return when
+
+
+def test_one_event_that_fails_does_not_stop_the_run(fake):
+    acme(fake)
+    globex(fake)
+    expected = planned()
+    retries = _settings().google_retries
+    fake.fail("500", times=retries + 1, when=_fail_nth_insert(2, retries + 1))
+    r = sync()
+    assert r.code == 1
+    assert r.out.strip().endswith("1 failed (the next sync retries them)"), r.out
+    assert f"{len(expected) - 1} created" in r.out
+    line = r.err.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert "1 follow-up event(s) could not be written" in line and "HTTP 500" in line
+    assert "after retries" in line
+    assert len(ours(fake)) == len(expected) - 1
+    writes = fake.write_requests
+    r = sync()  # only what is left
+    assert r.code == 0, r.err
+    assert "1 created" in r.out and fake.write_requests == writes + 1
+    assert set(ours(fake)) == set(expected)
+
+
+@pytest.mark.parametrize("reason,says", [("forbiddenForNonOrganizer", "organizer"),
+                                         ("forbidden", "HTTP 403")])
+def test_a_refused_patch_fails_alone_saying_what_google_said(fake, reason, says):
+    """forbiddenForNonOrganizer is not a missing permission (no `auth`); a 403 that was
+    not retried does not say "after retries"."""
+    iv = acme(fake)
+    assert sync().code == 0
+    some = sorted(ours(fake))[0]
+    fake.refuse(some, 403, reason, methods=("PATCH",))
+    fake.modify(iv["id"], google_event("Phone screen with Acme", "2026-03-04T15:00:00"))
+    r = sync()
+    assert r.code == 1
+    assert "1 failed" in r.out
+    line = r.err.strip()
+    assert len(line.splitlines()) == 1 and says in line
+    assert "auth" not in line and "after retries" not in line
+
+
+def test_a_failed_delete_is_retried_by_the_next_run(fake):
+    iv = acme(fake)
+    assert sync().code == 0
+    some = sorted(ours(fake))[-1]
+    fake.refuse(some, 400, "invalid", methods=("DELETE",))
+    fake.user_delete(iv["id"])  # cancelled: every follow-up goes
+    r = sync()
+    assert r.code == 1 and "1 failed" in r.out
+    assert set(ours(fake)) == {some}
+    fake.refusals.clear()
+    r = sync()
+    assert r.code == 0 and "1 deleted" in r.out, r.out
+    assert ours(fake) == {}
+
+
+def test_steady_state_sync_makes_no_write_and_at_most_3_requests(fake):
+    fake.page_size = 250  # Google's page; the tool asks for 250 and 2500
+    fake.empty_pages = False
+    acme(fake)
+    globex(fake)
+    assert sync().code == 0
+    calls = len(fake.calls)
+    writes = fake.write_requests
+    r = sync()
+    assert r.code == 0, r.err
+    assert fake.write_requests == writes
+    made = fake.calls[calls:]
+    assert len(made) <= 3, made
+
+
+def test_self_on_a_shared_calendar_is_its_owner_not_the_user(fake, home):
+    """A calendar shared by someone else: `self: true` marks them. Their decline is not
+    the user's, and they are not the user."""
+    fake.add_calendar("sam@partner.example", "Sam", owner="sam@partner.example",
+                      access="reader")
+    fake.seed(google_event("Interview with Globex", "2026-03-02T10:00:00",
+                           attendees=(("ann@globex.com", "Ann Lee"),
+                                      ("sam@partner.example", "Sam"))),
+              calendar="sam@partner.example")
+    ev = fake.calendars["sam@partner.example"].events
+    for body in ev.values():
+        for a in body["attendees"]:
+            if a["email"] == "sam@partner.example":
+                a["responseStatus"] = "declined"
+    (home / "config.toml").write_text('google_calendars = ["primary", "sam@partner.example"]\n')
+    items = planned()
+    assert {f.company for f in items.values()} == {"Globex"}
+    recipients = {f.recipient.email for f in items.values() if f.recipient}
+    assert "me@example.com" not in recipients and "ann@globex.com" in recipients
+
+
+def test_invitations_not_answered_yet_are_read(fake):
+    fake.seed(google_event("Phone screen with Acme", "2026-03-02T10:00:00"), hidden=True)
+    items = planned()
+    assert items and {f.company for f in items.values()} == {"Acme"}
+    assert all("showHiddenInvitations" not in str(c) for c in fake.calls)  # routes only
+
+
+def test_event_types_google_defines_as_never_interviews_or_busy():
+    def item(kind, transparency="opaque"):
+        return {"id": kind, "summary": "Interview with Acme", "eventType": kind,
+                "transparency": transparency,
+                "start": {"dateTime": "2026-03-02T10:00:00-05:00"},
+                "end": {"dateTime": "2026-03-02T11:00:00-05:00"}}
+
+    assert google.to_event(item("workingLocation"), "g") is None
+    assert google.to_event(item("birthday"), "g") is None
+    for busy in ("outOfOffice", "focusTime"):
+        assert not google.to_event(item(busy, "transparent"), "g").transparent
+    assert google.to_event(item("default", "transparent"), "g").transparent
+
+
+def test_working_locations_and_birthdays_in_the_calendar_plan_nothing(fake):
+    fake.seed(google_event("Interview with Acme", "2026-03-02T10:00:00",
+                           eventType="workingLocation"))
+    fake.seed({"summary": "Interview with Globex", "eventType": "birthday",
+               "start": {"date": "2026-03-03"}, "end": {"date": "2026-03-04"}})
+    assert planned() == {}
+
+
+def test_quota_messages_tell_usage_limits_from_the_daily_quota(fake):
+    acme(fake)
+    fake.fail("quota", when=lambda method, route: route == "events.list")
+    r = sync()
+    assert r.code == 1 and "usage limits" in r.err and "minutes" in r.err
+    assert "daily" not in r.err and "midnight" not in r.err and "after retries" not in r.err
+    fake.fail("daily", when=lambda method, route: route == "events.list")
+    r = sync()
+    assert r.code == 1 and "midnight Pacific" in r.err
+
+
+def test_ledger_migrates_from_version_2_to_event_generations(home):
+    import sqlite3
+
+    from followup_cal.ledger import MIGRATIONS, SCHEMA_VERSION, Ledger
+
+    path = home / "state.db"
+    conn = sqlite3.connect(str(path))
+    for steps in MIGRATIONS[:2]:
+        for sql in steps:
+            conn.execute(sql)
+    conn.execute("INSERT INTO state (key, value) VALUES ('google_calendar_id', 'c1')")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with Ledger.open(path) as ledger:
+        assert ledger.version == SCHEMA_VERSION == 3
+        assert ledger.get_state("google_calendar_id") == "c1"
+        assert ledger.generations("google:c1") == {}
+        ledger.set_generation("google:c1", "u@x", 2)
+        ledger.set_generation("google:c1", "u@x", 3)
+        assert ledger.generations("google:c1") == {"u@x": 3}
+        assert ledger.generations("google:other") == {}
