@@ -830,7 +830,8 @@ class Sink:
         from googleapiclient.errors import HttpError
 
         try:
-            return self.client.run(self.events_api.get(calendarId=calendar_id, eventId=gid))
+            return self._fresh(lambda: self.events_api.get(calendarId=calendar_id,
+                                                           eventId=gid))
         except HttpError as exc:
             if http_status(exc) in (404, 410):
                 return None

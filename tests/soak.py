@@ -8,9 +8,11 @@ state lives in a temporary FOLLOWUP_CAL_HOME, back-off sleeps are cut short.
 
 Each run moves the clock on by one to twelve hours and, now and then, changes the
 world first: an interview is added, moved, cancelled or un-cancelled, an outcome or
-a contact is logged. Then `followup-cal sync` runs with `--rate` of all requests
-failing (429, 500, 503, dropped connections, lost responses); it may exit 1 (one
-line, no traceback) when a request fails beyond its retries. Every `--every` runs,
+a contact is logged, or Google purges deleted events (their ids stay reserved, so a
+follow-up coming back must move on to a fresh id). Then `followup-cal sync` runs
+with `--rate` of all requests failing (429, 500, 503, dropped connections, lost
+responses); it may exit 1 (one line, no traceback) when a request fails beyond its
+retries, or when some events could not be written. Every `--every` runs,
 and after the last, a checkpoint: faults off, one sync to converge, then the
 calendar is compared with `plan --google --json`, and a further sync (faults on
 again) must write nothing.
@@ -134,9 +136,15 @@ class World:
                 ("email", "phone"))))
             self.changes["contacts"] += 1
 
+    def purge(self, now: datetime) -> None:
+        self.changes["purged"] += self.fake.purge()
+        left = self.fake.events_in("primary", cancelled=True)
+        for gid in [g for g in self.interviews if g not in left]:  # cancelled, purged
+            del self.interviews[gid]
+
     def change(self, now: datetime) -> None:
-        action = self.rng.choices((self.add, self.move, self.cancel, self.restore, self.log),
-                                  weights=(4, 3, 2, 1, 1))[0]
+        action = self.rng.choices((self.add, self.move, self.cancel, self.restore, self.log,
+                                   self.purge), weights=(4, 3, 2, 2, 1, 1))[0]
         action(now)
 
 
@@ -207,6 +215,7 @@ def our_events(fake: FakeGoogle) -> tuple[Counter, dict[str, datetime], int]:
 def soak(runs: int, rate: float, seed: int, every: int, verbose: bool) -> dict:
     rng = random.Random(seed)
     fake = FakeGoogle(page_size=rng.choice((3, 5, 250))).start()
+    fake.fresh_404s = 2  # the calendar just made is not known everywhere at once
     figures: Counter = Counter()
     steady: list[int] = []
     problems: list[str] = []
@@ -251,6 +260,11 @@ def soak(runs: int, rate: float, seed: int, every: int, verbose: bool) -> dict:
                     checkpoint(fake, now, rate, seed * 7 + i, figures, steady, problems,
                                verbose)
             figures.update({f"world {k}": v for k, v in world.changes.items()})
+            from followup_cal.ledger import Ledger
+
+            with Ledger.open() as ledger:  # follow-ups moved on from a reserved id
+                figures["fresh ids"] = ledger.conn.execute(
+                    "SELECT count(*) FROM event_generations").fetchone()[0]
     finally:
         fake.stop()
     figures["faults served"] = sum(fake.faults_served.values())
@@ -317,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     world = ", ".join(f"{k[6:]} {v}" for k, v in sorted(f.items()) if k.startswith("world "))
     print(f"  world: {world}")
     print(f"  checkpoints: {f['checkpoints']}, follow-ups planned there: "
-          f"{f['planned at checkpoints']}")
+          f"{f['planned at checkpoints']}; follow-ups on a fresh id: {f['fresh ids']}")
     print(f"duplicates: {f['duplicates']}")
     print(f"lost follow-ups: {f['lost follow-ups']}")
     print(f"stale follow-ups: {f['stale']}")

@@ -544,3 +544,33 @@ def test_sync_killed_after_a_resent_calendar_insert_landed_leaves_one_calendar(f
     r = cli("sync", *ARGS)
     assert r.code == 0, r.err
     assert_converged(fake, home, ARGS)
+
+
+def test_faults_reserved_ids_and_killed_runs_converge(fake, home):
+    """Acceptance (issue 12): follow-ups whose ids Google keeps reserved come back, runs
+    are killed and a fifth of requests fail; then calendar == plan, no duplicate, no loss,
+    and a further run writes nothing."""
+    a = acme(fake)
+    globex(fake)
+    assert cli("sync", *ARGS).code == 0
+    fake.modify(a["id"], {"description": "#rejected"})  # we remove Acme's follow-ups
+    assert cli("sync", *ARGS).code == 0
+    assert fake.purge() > 0  # Google forgets them, and keeps their ids
+    fake.modify(a["id"], {"description": ""})  # the tag was a mistake: they come back
+    initech(fake)
+    rng = random.Random(12)
+    died_on = [sync_killed_at(fake, rng.randint(4, 14), after=rng.random() < 0.5)
+               for _ in range(2)]
+    assert any(call and call[0] != "GET" for call in died_on), died_on
+    fake.chaos(0.2, kinds=("429", "500", "503", "403rate", "drop", "lost"), seed=12)
+    for _ in range(4):
+        r = cli("sync", *ARGS)
+        assert r.code in (0, 1) and "Traceback" not in r.err, r.err
+        assert r.code == 0 or len(r.err.strip().splitlines()) == 1, r.err
+    assert sum(fake.faults_served.values()) > 0
+    fake.chaos(0)
+    r = cli("sync", *ARGS)
+    assert r.code == 0, r.err
+    assert_converged(fake, home, ARGS)
+    with Ledger.open() as ledger:
+        assert ledger.conn.execute("SELECT count(*) FROM event_generations").fetchone()[0]
