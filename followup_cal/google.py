@@ -314,8 +314,9 @@ class Client:
             try:
                 return self.run(resource.get(calendarId="primary")).get("id")
             except HttpError as exc:
-                if http_status(exc) != 403 or not any(r in SCOPE_REASONS
-                                                      for r in http_reasons(exc)):
+                scope = http_status(exc) == 403 and any(r in SCOPE_REASONS
+                                                        for r in http_reasons(exc))
+                if not scope and http_status(exc) != 404:
                     raise
         return None
 
