@@ -11,7 +11,16 @@ Each sync creates what is missing, patches what changed, deletes our future
 events that are no longer planned, and leaves everything else alone: a sync
 where nothing changed makes no write at all. A deleted event keeps its id on
 Google, so an insert of an id the user deleted comes back 409; the event is
-then fetched and, being cancelled, left deleted for good.
+then fetched and, being cancelled, left deleted for good. Once purged, a
+deleted event's id may stay reserved (409 on insert, 404 on get): the
+follow-up then moves on to the id's next generation, recorded in the ledger.
+Events are matched to follow-ups by the identity hash they carry, so a lost
+state file finds every generation again. One event Google refuses is a
+failure counted in the result; the others are still written.
+
+The dedicated calendar is found by listing the user's calendars (the
+calendar.calendarlist.readonly scope) and created only when that listing
+proves it missing; a 404 on the recorded one is confirmed, backing off, first.
 
 The client is the real google-api-python-client; its modules are imported
 inside the functions so that commands which never talk to Google stay light.
@@ -740,16 +749,25 @@ class Sink:
         (Google's errors guide: a 404 can pass while a change spreads)."""
         from googleapiclient.errors import HttpError
 
-        getters = (self.client.service.calendars(), self.client.service.calendarList())
-        for attempt in range(NOT_FOUND_TRIES):
+        usable = [self.client.service.calendars(), self.client.service.calendarList()]
+        misses = 0
+        while misses < NOT_FOUND_TRIES:
+            if not usable:  # the token may use neither: it cannot be proved missing
+                raise self._cannot_list()
+            getter = usable[misses % len(usable)]
             try:
-                self.client.run(getters[attempt % 2].get(calendarId=calendar_id))
+                self.client.run(getter.get(calendarId=calendar_id))
                 return True
             except HttpError as exc:
-                if http_status(exc) not in (404, 410):
+                status = http_status(exc)
+                if status == 403 and any(r in SCOPE_REASONS for r in http_reasons(exc)):
+                    usable.remove(getter)
+                    continue
+                if status not in (404, 410):
                     raise
-            if attempt < NOT_FOUND_TRIES - 1:
-                SLEEP(random.random() + 2 ** attempt)
+            misses += 1
+            if misses < NOT_FOUND_TRIES:
+                SLEEP(random.random() + 2 ** misses)
         return False
 
     def _list_ours(self, calendar_id: str) -> dict[str, dict]:

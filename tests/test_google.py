@@ -813,6 +813,26 @@ def test_a_404_on_the_known_calendar_is_confirmed_before_anything_is_created(fak
     assert routes.count("calendars.get") + routes.count("calendarList.get") == 3
 
 
+def test_without_app_created_a_gone_calendar_is_confirmed_by_the_list_scope(fake, home):
+    """A token that may not use calendars.get (no calendar.app.created box): the primary
+    id and the 404 check go through calendarList.get; nothing is created without it."""
+    from fake_google import SCOPE_ROOT, write_token
+
+    acme(fake)
+    assert sync().code == 0
+    del fake.calendars[dedicated(fake)]
+    fake.granted = frozenset({SCOPE_ROOT + "calendar.events",
+                              SCOPE_ROOT + "calendar.calendarlist.readonly"})
+    fake.access_tokens = {"narrow"}
+    write_token(home, fake, token="narrow")
+    calls = len(fake.calls)
+    r = sync()
+    assert r.code == 1 and "calendar.app.created" in r.err and fake.secondary() == []
+    routes = [route for _m, route in fake.calls[calls:]]
+    assert routes.count("calendarList.get") == 1 + google.NOT_FOUND_TRIES
+    assert routes.count("calendars.get") == 2  # refused once for the primary, once here
+
+
 def _removed_then_back(fake, meanwhile, *args: str):
     """Follow-ups we removed (a #rejected tag), `meanwhile(gone ids)`, then the tag was a
     mistake: they are planned again. (all ids before, the ones removed, that sync)."""
