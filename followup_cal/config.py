@@ -41,6 +41,10 @@ DEFAULT_EXCLUDE_PATTERNS = (
 )
 
 
+# [calendars.NAME] and [mail.NAME] tables: accounts, not planner settings
+ACCOUNT_SECTIONS = ("calendars", "mail")
+
+
 class ConfigError(ValueError):
     """A setting is invalid: the CLI turns this into one line and exit 2."""
 
@@ -209,6 +213,8 @@ def build_settings(
     raw = _load_toml(path or config_path())
     values: dict = {}
     for key, value in {**raw, **(overrides or {})}.items():
+        if key in ACCOUNT_SECTIONS:
+            continue  # account tables: read by followup_cal.accounts
         values[key] = _coerce(key, value)
     if values.get("call_window_end", time(11, 30)) <= values.get("call_window_start", time(10)):
         raise ConfigError("call_window_end must be after call_window_start")

@@ -1,0 +1,94 @@
+"""What every calendar service implements (../shared/ARCHITECTURE.md 4.1).
+
+A service is one module in this package and is a `Source` (events in a window)
+and, where it can be written, a `CalendarSink` (our follow-ups kept in line by
+`sync.reconcile`). Sinks decide no policy: which event to create, move or
+delete, and what the user deleted, is decided once in `sync.py`. The
+docstrings below are the contract the shared sink tests check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # the model is only needed by type checkers here
+    from ..config import Settings
+    from ..detect import Window
+    from ..model import CalendarEvent, FollowUp
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a source read: its events, untouched by any policy."""
+
+    events: tuple[CalendarEvent, ...]
+    me: frozenset[str] = frozenset()  # addresses the service knows are the user's
+    warnings: tuple[str, ...] = ()
+
+
+class Source(Protocol):
+    name: str  # "ics:/abs/path", "google:primary", "caldav:work"
+
+    def read(self, window: Window, settings: Settings) -> Reading:
+        """Every event overlapping `window` (interviews in [start, end], busy
+        times in [busy_start, busy_end]), recurrences expanded.
+
+        One event the service cannot read is a warning in the Reading, never an
+        exception; an unreachable service or a refused password raises a
+        `followup_cal.errors` error with its exit code.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class Remote:
+    """One of OUR events as the calendar holds it."""
+
+    uid: str  # FollowUp.uid
+    start: datetime | None
+    content_hash: str  # what we wrote (sync.content_hash), to tell changed from unchanged
+    interview_mark: str  # which version of the interview it was planned from
+    cancelled: bool = False  # a tombstone the user left (Google); CalDAV keeps none
+    etag: str | None = None  # the server's version tag, for conditional writes
+
+
+class CalendarSink(Protocol):
+    """A calendar that is kept in line with the plan (Google, CalDAV)."""
+
+    target: str  # the ledger key: "google:<id>", "caldav:<url>"
+
+    def open(self, *, create: bool) -> bool:
+        """Find our calendar, creating it when `create` and it is missing.
+
+        False: it does not exist and was not created (a dry run). Never creates a
+        second one: a calendar that cannot be proven missing is an error.
+        """
+        ...
+
+    def list_ours(self, since: datetime) -> Mapping[str, Remote]:
+        """Our events ending after `since`, by uid; events not ours never appear."""
+        ...
+
+    def create(self, f: FollowUp, mark: str) -> bool:
+        """Write a new event. False: one with that uid exists already."""
+        ...
+
+    def update(self, f: FollowUp, mark: str) -> bool:
+        """Replace our event with `f`. False: it vanished meanwhile."""
+        ...
+
+    def delete(self, uid: str) -> None:
+        """Remove our event; one already gone is fine."""
+        ...
+
+
+class FileSink(Protocol):
+    """A target replaced whole (an .ics file, stdout)."""
+
+    target: str
+
+    def write_all(self, items: Sequence[FollowUp], settings: Settings, now: datetime) -> None:
+        ...
