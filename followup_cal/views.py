@@ -226,7 +226,8 @@ def _track(a: AppStatus, now: datetime, tz: tzinfo) -> str:
     for s in a.steps:
         marks.setdefault((at(s.start), _shape(s), s.state), []).append(s)
     parts = [f'<div class="track" aria-hidden="true"><div class="line"></div>'
-             f'<div class="now" style="left:{at(now)}%"><span>today</span></div>']
+             f'<div class="now{" late" if at(now) > 70 else ""}" style="left:{at(now)}%">'
+             "<span>today</span></div>"]
     for (x, shape, state), steps in marks.items():
         tip = "; ".join(f"{s.start.astimezone(tz):%a %m-%d %H:%M} {s.text}" for s in steps)
         count = f"<b>{len(steps)}</b>" if len(steps) > 1 else ""
@@ -398,6 +399,7 @@ padding:16px 20px;margin:0 0 18px;box-shadow:0 1px 2px rgba(0,0,0,.05)}
 .track .now{position:absolute;top:8px;bottom:18px;width:0;border-left:2px dashed var(--today)}
 .track .now span{position:absolute;top:-8px;left:4px;font-size:.7rem;color:var(--today);
 font-weight:700;text-transform:uppercase;white-space:nowrap}
+.track .now.late span{left:auto;right:6px}
 .track .ends{position:absolute;left:0;right:0;bottom:0;display:flex;
 justify-content:space-between;font-size:.75rem;color:var(--muted)}
 .mark{position:absolute;top:24px;width:14px;height:14px;transform:translateX(-50%);
@@ -447,7 +449,7 @@ header.page{padding-top:16px}
 .app{padding:12px 14px}
 .outcome{margin-left:0;flex-basis:100%}
 .facts{grid-template-columns:1fr 1fr}
-.facts .next{grid-column:1/-1}
+.facts .next,.facts div:last-child{grid-column:1/-1}
 .steps li{grid-template-columns:auto 1fr;gap:2px 10px}
 .steps .what{grid-column:1/-1}
 }
