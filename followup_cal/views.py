@@ -8,8 +8,11 @@ its rows, so the three always agree. Presentation only: no rule is decided here
 from __future__ import annotations
 
 import html
+import os
+import sys
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
@@ -477,9 +480,6 @@ def progress(message: str, enabled: bool = True) -> Iterator[None]:
     It appears after PROGRESS_DELAY seconds, so quick runs neither flash it nor
     pay for importing rich.
     """
-    import sys
-    import threading
-
     if not enabled or not sys.stderr.isatty():
         yield
         return
@@ -489,13 +489,16 @@ def progress(message: str, enabled: bool = True) -> Iterator[None]:
 
     def show() -> None:
         from rich.console import Console
+        from rich.live import Live
+        from rich.spinner import Spinner
 
         with lock:
             if over.is_set():
                 return
-            status = Console(stderr=True).status(message)
-            status.start()
-            shown.append(status)
+            live = Live(Spinner("dots", message), console=Console(stderr=True),
+                        transient=True, refresh_per_second=12.5)
+            live.start(refresh=True)
+            shown.append(live)
 
     timer = threading.Timer(PROGRESS_DELAY, show)
     timer.daemon = True
@@ -506,8 +509,21 @@ def progress(message: str, enabled: bool = True) -> Iterator[None]:
         timer.cancel()
         with lock:
             over.set()
-            for status in shown:
-                status.stop()
+            for live in shown:
+                live.stop()
+
+
+def reading_message(paths: Sequence[str]) -> str:
+    """"Reading export.ics (55.7 MB)…": what a progress line says about .ics files."""
+    names, size = [], 0
+    for path in paths:
+        if path == "-":
+            names.append("standard input")
+            continue
+        names.append(os.path.basename(path))
+        with suppress(OSError):  # the reader says what is wrong with it
+            size += os.stat(path).st_size
+    return f"Reading {', '.join(names)}" + (f" ({size_text(size)})" if size else "") + "…"
 
 
 def size_text(n: int) -> str:
