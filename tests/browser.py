@@ -45,6 +45,9 @@ class Rendered:
     requests: list[str] = field(default_factory=list)  # every URL the page asked for
     errors: list[str] = field(default_factory=list)  # console errors, exceptions, log errors
     width: int = 0  # the page's own width in CSS px (wider than the window = scrolls sideways)
+    probes: dict = field(default_factory=dict)  # expression → value, on screen
+    printed: dict = field(default_factory=dict)  # expression → value, as printed
+    pdf: bytes = b""
 
 
 class Browser:
@@ -130,7 +133,10 @@ class Browser:
 
     # -- a page -----------------------------------------------------------------------
 
-    def render(self, page: Path, width: int, height: int = 900) -> Rendered:
+    def render(self, page: Path, width: int, height: int = 900, probes: tuple[str, ...] = (),
+               printed: tuple[str, ...] = ()) -> Rendered:
+        """Load `page` at `width`; `probes` are evaluated on screen, `printed` with the
+        print style sheet, after which the page is printed to PDF too."""
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         try:
@@ -150,8 +156,14 @@ class Browser:
                                    "height": max(height, size["height"]), "scale": 1})
             import base64
 
+            on_screen = {e: self._eval(session, e) for e in probes}
+            as_printed, pdf = {}, b""
+            if printed:
+                self.call("Emulation.setEmulatedMedia", session, media="print")
+                as_printed = {e: self._eval(session, e) for e in printed}
+                pdf = base64.b64decode(self.call("Page.printToPDF", session)["data"])
             return Rendered(text, base64.b64decode(shot["data"]), *self._observed(session),
-                            width=page_width)
+                            width=page_width, probes=on_screen, printed=as_printed, pdf=pdf)
         finally:
             self.call("Target.closeTarget", targetId=target)
 
@@ -182,8 +194,9 @@ class Browser:
 # -- reading the screenshot back (PNG, stdlib only) --------------------------------------
 
 
-def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
-    """(width, height, rows of RGB(A) bytes) of an 8-bit truecolour PNG."""
+def png_pixels(data: bytes, most: int | None = None) -> tuple[int, int, list[bytes]]:
+    """(width, height, rows of RGB(A) bytes) of an 8-bit truecolour PNG: the first
+    `most` rows only, if given (pure Python: a tall page takes seconds)."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, b"", None
     while pos < len(data):
@@ -199,7 +212,7 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     bpp = 3 if colour == 2 else 4
     raw, stride = zlib.decompress(idat), width * bpp
     rows, prev = [], bytearray(stride)
-    for y in range(height):
+    for y in range(min(height, most or height)):
         at = y * (stride + 1)
         kind, line = raw[at], bytearray(raw[at + 1:at + 1 + stride])
         for i in range(stride):
@@ -221,9 +234,10 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     return width, height, rows
 
 
-def colours(data: bytes, step: int = 3) -> dict[bytes, int]:
-    """How often each colour occurs, sampling every `step`-th pixel of every `step`-th row."""
-    width, _height, rows = png_pixels(data)
+def colours(data: bytes, step: int = 3, most: int = 900) -> dict[bytes, int]:
+    """How often each colour occurs in the first `most` rows (the first screen),
+    sampling every `step`-th pixel of every `step`-th row."""
+    width, _height, rows = png_pixels(data, most)
     bpp = len(rows[0]) // width
     seen: dict[bytes, int] = {}
     for row in rows[::step]:
