@@ -142,7 +142,8 @@ def _follow_ups(planned, written, app_of_interview, app, people, now) -> Iterato
         p, ws = plans.get(uid), writes.get(uid, [])
         live = [w for w in ws if not w.deleted_by_user and w.removed_at is None]
         start = p.start if p else (live or ws)[-1].start
-        if p is None and not live:
+        deleted = not live and any(w.deleted_by_user for w in ws)  # never re-created
+        if deleted or (p is None and not live):
             state = "dropped"
         elif start >= now:
             state = "planned" if p else "dropped"

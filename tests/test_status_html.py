@@ -139,6 +139,21 @@ def test_states_on_the_timeline(tmp_path):
     assert bright["next"]["kind"] == "check_in"
 
 
+def test_a_follow_up_you_deleted_is_dropped_even_while_planned(tmp_path):
+    """Sync never re-creates what you deleted (issue 4), so the page must not call it planned."""
+    out = tmp_path / "followups.ics"
+    run("export", EXAMPLE, "-o", str(out), "--now", T0)
+    with Ledger.open() as ledger:
+        note = next(w for w in ledger.written() if w.kind == "thank_you_note"
+                    and "lena.park" in w.key)
+        ledger.mark_deleted_by_user(note.target, note.uid)
+    rows = {r["company"]: r for r in run("status", "--json", "--now", T0).json()}
+    notes = [(s["for"], s["state"]) for s in rows["Northwind Health"]["timeline"]
+             if s["kind"] == "thank_you_note"]
+    assert notes == [("Priya Shah", "planned"), ("Tom Becker", "planned"),
+                     ("Lena Park", "dropped")]  # at one time, what is dropped goes last
+
+
 def test_json_keeps_its_fields_and_only_adds(tmp_path):
     """`status --json` is a stable interface (DESIGN.md): the old fields, as before, first."""
     lifecycle(tmp_path)
