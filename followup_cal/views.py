@@ -79,6 +79,10 @@ class AppStatus:
 
 # -- reading: one function, every renderer ----------------------------------------------
 
+# At one time: the interview before what follows it, an outcome after what led to it.
+_ORDER = {"interview": 0, "contact": 1, "prep": 2, "heard-back": 7, "offer": 8, "rejected": 8,
+          "withdrawn": 8}
+
 
 def status_rows(ledger, settings, now: datetime) -> list[AppStatus]:
     """The rows `status` shows, whichever way it shows them."""
@@ -127,10 +131,6 @@ def status_rows(ledger, settings, now: datetime) -> list[AppStatus]:
     return out
 
 
-_ORDER = {"interview": 0, "contact": 1, "prep": 2, "heard-back": 7, "offer": 8, "rejected": 8,
-          "withdrawn": 8}
-
-
 def _follow_ups(planned, written, app_of_interview, app, people, now) -> Iterator[tuple]:
     """Each follow-up once (by uid), in the state the plan and the calendars give it."""
     plans = {p.uid: p for p in planned}
@@ -156,9 +156,12 @@ def _follow_ups(planned, written, app_of_interview, app, people, now) -> Iterato
         who = people.get(key, {}).get(who_key, who_key) or None
         kind = p.kind if p else first.kind
         channel = p.channel if p else first.channel
-        text = p.summary if p else " ".join(
-            (KIND_LABELS.get(kind, kind), f"by {channel}" if kind == "check_in" and channel
-             else "", f"to {who}" if who else "")).replace("  ", " ").strip()
+        words = [KIND_LABELS.get(kind, kind)]  # no summary is kept of what was written
+        if kind == "check_in" and channel:
+            words.append(f"by {channel}")
+        if who:
+            words.append(f"to {who}")
+        text = p.summary if p else " ".join(words)
         yield key, Step(kind, state, start, text, who, channel)
 
 
