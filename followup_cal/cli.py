@@ -94,25 +94,30 @@ def prepare(ctx: click.Context, timezone: str | None, me: tuple[str, ...], now: 
     return settings, parse_now(now, settings.timezone)
 
 
-def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = False):
+def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = False,
+               quiet: bool = False):
     """Plan with what the ledger knows, then remember what was seen and planned.
 
     `sink(ledger, items)` writes the plan somewhere and records that it did, in
-    the same transaction: one command, one transaction (issue 4).
+    the same transaction: one command, one transaction (issue 4). Reading shows a
+    progress line on a terminal when it takes a while, unless `quiet` (issue 15).
     """
     from .holidays_cache import holiday_dates
     from .ics import read_sources
     from .ledger import Ledger
     from .rules import plan
+    from .views import progress, reading_message
 
     if not paths and not google:
         raise UsageProblem("no calendar given: pass an .ics file, or --google")
     if google:
         from .google import read_sources as read_google
 
-        data = read_google(paths, settings, now)
+        with progress("Reading Google Calendar…", not quiet):
+            data = read_google(paths, settings, now)
     else:
-        data = read_sources(paths, settings, now)
+        with progress(reading_message(paths), not quiet):
+            data = read_sources(paths, settings, now)
     for warning in data.warnings:
         _err(f"warning: {warning}")
     with Ledger.open() as ledger, ledger.transaction():
@@ -152,7 +157,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def plan_cmd(ctx, paths, google, as_json, now, timezone, me, debug):
     """Show the follow-ups still to do."""
     settings, now = prepare(ctx, timezone, me, now, debug)
-    items = build_plan(paths, settings, now, google=google)
+    items = build_plan(paths, settings, now, google=google, quiet=as_json)
     if as_json:
         click.echo(json.dumps([f.as_json(settings.tz) for f in items], indent=2,
                               ensure_ascii=False))

@@ -204,6 +204,7 @@ def register(group: click.Group) -> None:
         you deleted. Quiet: one summary line, for cron.
         """
         from . import google
+        from .views import progress
 
         settings, now = prepare(ctx, timezone, me, now, debug)
         if target is not None and not target.strip():
@@ -218,8 +219,10 @@ def register(group: click.Group) -> None:
                 click.echo("another sync is running; this one did nothing")
                 return
             try:
-                _items, result = google.sync(paths, settings, now, target=target,
-                                             dry_run=dry_run, warn=warn)
+                # a slow server shows a progress line on a terminal; -v prints as it goes
+                with progress("Syncing with Google Calendar…", not verbose):
+                    _items, result = google.sync(paths, settings, now, target=target,
+                                                 dry_run=dry_run, warn=warn)
             except google.CalendarNotFound as exc:
                 raise UsageProblem(str(exc)) from None
         for message in result.warnings:

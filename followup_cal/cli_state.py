@@ -61,7 +61,7 @@ def _unseen_note(name: str) -> None:
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the main group."""
-    from .cli import common, handled, prepare
+    from .cli import UsageProblem, common, handled, prepare
 
     @group.command("outcome")
     @click.argument("company")
@@ -113,44 +113,34 @@ def register(group: click.Group) -> None:
 
     @group.command("status")
     @click.option("--json", "as_json", is_flag=True, help="Print a JSON array for scripts.")
+    @click.option("--html", "html_out", metavar="FILE",
+                  help="Write the status as one self-contained web page (- for stdout).")
     @common
     @click.pass_context
     @handled
-    def status_cmd(ctx, as_json, now, timezone, me, debug):
-        """One line per application: rounds, inquiries, what comes next, outcome."""
-        from .ledger import Ledger
+    def status_cmd(ctx, as_json, html_out, now, timezone, me, debug):
+        """One line per application: rounds, inquiries, what comes next, outcome.
 
+        --html FILE draws each application's timeline on a page that works
+        offline; --json and --html show the same rows.
+        """
+        from .ledger import Ledger
+        from .views import print_status, status_html, status_rows
+
+        if as_json and html_out == "-":
+            raise UsageProblem("--json and --html - both write to stdout; give --html a file")
         settings, now = prepare(ctx, timezone, me, now, debug)
         with Ledger.open() as ledger:
-            rows = ledger.status(settings, now)
+            apps = status_rows(ledger, settings, now)
+        if html_out is not None:
+            from .ics import write_atomic
+
+            write_atomic(html_out, status_html(apps, settings, now).encode("utf-8"))
+            if html_out != "-":
+                click.echo(f"followup-cal: wrote the status of {len(apps)} application"
+                           f"{'s' if len(apps) != 1 else ''} to {html_out}", err=True)
         if as_json:
-            click.echo(json.dumps([r.as_json(settings.tz) for r in rows], indent=2,
+            click.echo(json.dumps([a.as_json(settings.tz) for a in apps], indent=2,
                                   ensure_ascii=False))
-        else:
-            print_status(rows, settings)
-
-
-def print_status(rows, settings) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if not rows:
-        console.print("No applications seen yet: run `followup-cal plan` or `export` first.")
-        return
-    tz = settings.tz
-    table = Table(show_edge=False, pad_edge=False)
-    table.add_column("application")
-    table.add_column("last interview", no_wrap=True)
-    table.add_column("who")
-    table.add_column("inquiries", no_wrap=True, justify="right")
-    table.add_column("next")
-    table.add_column("outcome", no_wrap=True)
-    for r in rows:
-        name = r.company + (f"\n[dim]{r.role}[/dim]" if r.role else "")
-        last = f"{r.last_interview.astimezone(tz):%Y-%m-%d}" if r.last_interview else ""
-        ahead = (f"{r.next.kind.replace('_', ' ')}\n{r.next.start.astimezone(tz):%a %m-%d %H:%M}"
-                 if r.next else "—")
-        table.add_row(name, last, ", ".join(p.label for p in r.interviewers),
-                      f"{r.inquiries_made}/{r.inquiries_allowed}", ahead, r.outcome or "")
-    console.print(table)
+        elif html_out is None:
+            print_status(apps, settings)

@@ -177,6 +177,17 @@ class Application:
 
 
 @dataclass(frozen=True)
+class SeenInterview:
+    identity: str
+    app_key: str
+    company: str
+    role: str | None
+    start: datetime
+    end: datetime
+    interviewers: tuple[Person, ...]
+
+
+@dataclass(frozen=True)
 class LoggedOutcome:
     company: str
     kind: str
@@ -449,6 +460,14 @@ class Ledger:
             "FROM applications ORDER BY last_interview DESC, company").fetchall()
         return [Application(k, c, r, _dt(t), _people(p), tuple(json.loads(i or "[]")))
                 for k, c, r, t, p, i in rows]
+
+    def interviews(self) -> list[SeenInterview]:
+        """Every interview seen, in time order (issue 15: the status page's timeline)."""
+        rows = self.conn.execute(
+            'SELECT identity, app_key, company, role, start, "end", interviewers '
+            "FROM interviews ORDER BY start, identity").fetchall()
+        return [SeenInterview(i, k, c, r, _dt(s), _dt(e), _people(p))
+                for i, k, c, r, s, e, p in rows]
 
     def match(self, name: str) -> list[Application]:
         """Applications seen that `name` may mean (see `candidates`)."""
