@@ -31,7 +31,8 @@ import tempfile
 import weakref
 from pathlib import Path
 
-from .config import APP, home_dir
+from .errors import AuthError, UsageError
+from .paths import config_dir, token_path
 
 # Per method, from Google's discovery document (calendar.v3.json, shipped with
 # google-api-python-client). calendar.events: read the interviews (events.list)
@@ -59,11 +60,7 @@ DEFAULT_PORT = 8080  # without a display: a known port for `ssh -L`
 FLOW_TIMEOUT_SECONDS = 600
 
 
-class AuthError(Exception):
-    """No usable sign-in: exit 1 with this one line."""
-
-
-class ClientSecretsError(Exception):
+class ClientSecretsError(UsageError):
     """The OAuth client file is missing or unreadable: bad input, exit 2."""
 
 
@@ -165,29 +162,11 @@ def warn(message: str) -> None:
 # -- where things live -------------------------------------------------------------------
 
 
-def _data_dir() -> Path:
-    home = home_dir()
-    if home:
-        return home
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir(APP))
-
-
-def token_path() -> Path:
-    return _data_dir() / "token.json"
-
-
 def client_secrets_path(given: str | None = None) -> Path:
     """--credentials FILE, else credentials.json beside the config file."""
     if given:
         return Path(given).expanduser()
-    home = home_dir()
-    if home:
-        return home / "credentials.json"
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir(APP)) / "credentials.json"
+    return config_dir() / "credentials.json"
 
 
 def has_terminal() -> bool:

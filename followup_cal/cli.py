@@ -1,97 +1,23 @@
-"""Command line: parse options, call the source, the planner and a sink, print.
+"""Command line: the group, `plan` and `export`; the other commands join it here.
 
-Errors become one line on stderr and an exit code (DESIGN.md interfaces):
-1 failed, 2 bad usage or unreadable input; a traceback only with --debug.
-Heavy modules are imported inside the commands so `--help` starts fast.
+Errors become one line on stderr and the exit code their class carries
+(cli_common.handled). Heavy modules are imported inside the commands so
+`--help` starts fast.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-import traceback
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import click
 
-from . import __version__
+from . import __version__, cli_google, cli_state
+from .cli_common import NAME, UsageProblem, common, handled, parse_now, prepare
+from .cli_common import err as _err
 
-NAME = "followup-cal"
-
-
-class UsageProblem(Exception):
-    """Bad option value: exit 2."""
-
-
-def _err(message: str) -> None:
-    click.echo(f"{NAME}: {message}", err=True)
-
-
-def _fail(ctx: click.Context, exc: BaseException, code: int) -> None:
-    if ctx.find_root().params.get("debug") or (ctx.obj or {}).get("debug"):
-        traceback.print_exc()
-    _err(str(exc) or type(exc).__name__)
-    ctx.exit(code)
-
-
-def handled(fn):
-    """One line and an exit code instead of a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from .config import ConfigError
-        from .ics import InputError
-
-        ctx = click.get_current_context()
-        try:
-            return fn(*args, **kwargs)
-        except (InputError, ConfigError, UsageProblem) as exc:
-            _fail(ctx, exc, 2)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except KeyboardInterrupt:
-            _err("interrupted")
-            ctx.exit(130)
-        except BrokenPipeError:
-            ctx.exit(0)
-        except Exception as exc:
-            _fail(ctx, exc, 1)
-
-    return wrapper
-
-
-def common(fn):
-    """Options every planning command takes."""
-    fn = click.option("--debug", is_flag=True, help="Show tracebacks.")(fn)
-    fn = click.option("--me", "me", multiple=True, metavar="ADDR",
-                      help="Your own e-mail address (repeatable).")(fn)
-    fn = click.option("--timezone", "timezone", metavar="ZONE",
-                      help="Your IANA time zone (default: config, else this machine's).")(fn)
-    fn = click.option("--now", "now", metavar="ISO",
-                      help="Fix the present (ISO 8601; without offset: in your zone).")(fn)
-    return fn
-
-
-def parse_now(value: str | None, zone: str) -> datetime:
-    if not value:
-        return datetime.now(ZoneInfo(zone)).replace(microsecond=0)
-    try:
-        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageProblem(f"--now: not an ISO 8601 date/time: {value!r}") from None
-    return t.replace(tzinfo=ZoneInfo(zone)) if t.tzinfo is None else t
-
-
-def prepare(ctx: click.Context, timezone: str | None, me: tuple[str, ...], now: str | None,
-            debug: bool):
-    from .config import build_settings
-
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = ctx.obj.get("debug") or debug
-    settings = build_settings(timezone=timezone, me=me)
-    return settings, parse_now(now, settings.timezone)
+__all__ = ["NAME", "UsageProblem", "build_plan", "cli", "common", "handled", "main", "parse_now",
+           "prepare"]
 
 
 def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = False,
@@ -220,13 +146,9 @@ def print_table(items, settings) -> None:
         console.print()
 
 
-# Commands that keep state live in their own module (imported here, light at import).
-from . import cli_state  # noqa: E402
-
-cli_state.register(cli)
-from . import cli_google  # noqa: E402
-
-cli_google.register(cli)
+for _command in (cli_state.outcome_cmd, cli_state.contacted_cmd, cli_state.status_cmd,
+                 cli_google.auth_cmd, cli_google.sync_cmd):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -1,8 +1,7 @@
 """Commands that talk to Google Calendar: `auth` and `sync` (issue 3).
 
-Registered onto the main group by `register`, as `cli_state` is. Nothing from
-google-api-python-client or google-auth is imported until one of these
-commands runs, so `followup-cal --help` stays fast.
+Nothing from google-api-python-client or google-auth is imported until one of
+these commands runs, so `followup-cal --help` stays fast.
 """
 
 from __future__ import annotations
@@ -12,19 +11,15 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import click
+
+from .cli_common import UsageProblem, common, handled, prepare
+from .paths import lock_path
 
 LOCK_NAME = "sync.lock"
 LOCK_WAIT_SECONDS = 5.0  # a second sync waits this long, then leaves it to the first
 LOCK_POLL_SECONDS = 0.1
-
-
-def lock_path() -> Path:
-    from .ledger import default_path
-
-    return default_path().parent / LOCK_NAME
 
 
 @contextlib.contextmanager
@@ -142,99 +137,89 @@ def change_line(change, tz) -> str:
     return f"{ACTION_WORDS.get(change.action, change.action):<15} {when}  {change.summary}"
 
 
-def register(group: click.Group) -> None:
-    """Add `auth` and `sync` to the main group."""
-    from .cli import UsageProblem, common, handled, prepare
+@click.command("auth")
+@click.option("--credentials", "credentials", metavar="FILE",
+              help="The OAuth client file from the Google Cloud console "
+                   "(default: credentials.json in FOLLOWUP_CAL_HOME or the config folder).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, metavar="N",
+              help="Port for the sign-in redirect on localhost (default: any free one; "
+                   "8080 without a display, for `ssh -L`).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+@handled
+def auth_cmd(ctx, credentials, port, debug):
+    """Sign in to Google once; the token is saved for `sync` and `--google`.
 
-    @group.command("auth")
-    @click.option("--credentials", "credentials", metavar="FILE",
-                  help="The OAuth client file from the Google Cloud console "
-                       "(default: credentials.json in FOLLOWUP_CAL_HOME or the config folder).")
-    @click.option("--port", type=click.IntRange(0, 65535), default=None, metavar="N",
-                  help="Port for the sign-in redirect on localhost (default: any free one; "
-                       "8080 without a display, for `ssh -L`).")
-    @click.option("--debug", is_flag=True, help="Show tracebacks.")
-    @click.pass_context
-    @handled
-    def auth_cmd(ctx, credentials, port, debug):
-        """Sign in to Google once; the token is saved for `sync` and `--google`.
+    Asks for three permissions: calendar.events (read your interviews, write the
+    follow-ups), calendar.app.created (create the "Interview follow-ups"
+    calendar, and only that one) and calendar.calendarlist.readonly (find that
+    calendar again, rather than make a second one, if the state file is lost).
+    Where there is no browser, it prints the address to open and the `ssh -L`
+    line to sign in from another computer.
+    """
+    from . import auth
 
-        Asks for three permissions: calendar.events (read your interviews, write the
-        follow-ups), calendar.app.created (create the "Interview follow-ups"
-        calendar, and only that one) and calendar.calendarlist.readonly (find that
-        calendar again, rather than make a second one, if the state file is lost).
-        Where there is no browser, it prints the address to open and the `ssh -L`
-        line to sign in from another computer.
-        """
-        from . import auth
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = ctx.obj.get("debug") or debug
+    if not auth.has_terminal():
+        raise auth.AuthError("`followup-cal auth` needs a terminal: you sign in "
+                             "in a browser while it waits")
+    secrets = auth.client_secrets_path(credentials)
+    creds = auth.run_flow(secrets, port)  # ClientSecretsError: a UsageError, exit 2
+    if not creds.refresh_token:
+        raise auth.AuthError("Google sent no refresh token; remove followup-cal's access at "
+                             "https://myaccount.google.com/permissions and run "
+                             "`followup-cal auth` again")
+    path = auth.save(creds)
+    click.echo(f"signed in; token saved to {path}")
 
-        ctx.ensure_object(dict)
-        ctx.obj["debug"] = ctx.obj.get("debug") or debug
-        if not auth.has_terminal():
-            raise auth.AuthError("`followup-cal auth` needs a terminal: you sign in "
-                                 "in a browser while it waits")
-        secrets = auth.client_secrets_path(credentials)
-        try:
-            creds = auth.run_flow(secrets, port)
-        except auth.ClientSecretsError as exc:
-            raise UsageProblem(str(exc)) from None
-        if not creds.refresh_token:
-            raise auth.AuthError("Google sent no refresh token; remove followup-cal's access at "
-                                 "https://myaccount.google.com/permissions and run "
-                                 "`followup-cal auth` again")
-        path = auth.save(creds)
-        click.echo(f"signed in; token saved to {path}")
+@click.command("sync")
+@click.option("--ics", "paths", multiple=True, metavar="FILE",
+              help="Also read interviews from this .ics export (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Print the changes; write nothing.")
+@click.option("--target", "target", metavar="CALENDAR_ID",
+              help='Write to this calendar (e.g. primary) instead of the dedicated '
+                   '"Interview follow-ups" one.')
+@click.option("-v", "--verbose", is_flag=True, help="Print every change and warning.")
+@common
+@click.pass_context
+@handled
+def sync_cmd(ctx, paths, dry_run, target, verbose, now, timezone, me, debug):
+    """Write the follow-ups to Google Calendar, and keep them in line with the plan.
 
-    @group.command("sync")
-    @click.option("--ics", "paths", multiple=True, metavar="FILE",
-                  help="Also read interviews from this .ics export (repeatable).")
-    @click.option("--dry-run", is_flag=True, help="Print the changes; write nothing.")
-    @click.option("--target", "target", metavar="CALENDAR_ID",
-                  help='Write to this calendar (e.g. primary) instead of the dedicated '
-                       '"Interview follow-ups" one.')
-    @click.option("-v", "--verbose", is_flag=True, help="Print every change and warning.")
-    @common
-    @click.pass_context
-    @handled
-    def sync_cmd(ctx, paths, dry_run, target, verbose, now, timezone, me, debug):
-        """Write the follow-ups to Google Calendar, and keep them in line with the plan.
+    Creates what is missing, moves what changed, deletes what is no longer
+    planned, never touches events it did not write, and never re-creates one
+    you deleted. Quiet: one summary line, for cron.
+    """
+    from . import google
+    from .views import progress
 
-        Creates what is missing, moves what changed, deletes what is no longer
-        planned, never touches events it did not write, and never re-creates one
-        you deleted. Quiet: one summary line, for cron.
-        """
-        from . import google
-        from .views import progress
+    settings, now = prepare(ctx, timezone, me, now, debug)
+    if target is not None and not target.strip():
+        raise UsageProblem("--target: give a calendar id, e.g. primary")
 
-        settings, now = prepare(ctx, timezone, me, now, debug)
-        if target is not None and not target.strip():
-            raise UsageProblem("--target: give a calendar id, e.g. primary")
-
-        def warn(message: str) -> None:
-            if verbose:
-                click.echo(f"followup-cal: warning: {message}", err=True)
-
-        with sync_lock() as locked:
-            if not locked:
-                click.echo("another sync is running; this one did nothing")
-                return
-            try:
-                # a slow server shows a progress line on a terminal; -v prints as it goes
-                with progress("Syncing with Google Calendar…", not verbose):
-                    _items, result = google.sync(paths, settings, now, target=target,
-                                                 dry_run=dry_run, warn=warn)
-            except google.CalendarNotFound as exc:
-                raise UsageProblem(str(exc)) from None
-        for message in result.warnings:
-            click.echo(f"followup-cal: warning: {message}", err=True)
-        if dry_run or verbose:
-            shown = [c for c in result.changes if verbose or c.action not in
-                     ("unchanged", "kept-deleted")]
-            for change in shown:
-                click.echo(change_line(change, settings.tz))
-        click.echo(summary_line(result))
+    def warn(message: str) -> None:
         if verbose:
-            for failure in result.failures[1:]:
-                click.echo(f"followup-cal: {failure}", err=True)
-        if result.failures:
-            raise google.GoogleError(failure_line(result))
+            click.echo(f"followup-cal: warning: {message}", err=True)
+
+    with sync_lock() as locked:
+        if not locked:
+            click.echo("another sync is running; this one did nothing")
+            return
+        # a slow server shows a progress line on a terminal; -v prints as it goes
+        with progress("Syncing with Google Calendar…", not verbose):
+            _items, result = google.sync(paths, settings, now, target=target,
+                                         dry_run=dry_run, warn=warn)
+    for message in result.warnings:
+        click.echo(f"followup-cal: warning: {message}", err=True)
+    if dry_run or verbose:
+        shown = [c for c in result.changes if verbose or c.action not in
+                 ("unchanged", "kept-deleted")]
+        for change in shown:
+            click.echo(change_line(change, settings.tz))
+    click.echo(summary_line(result))
+    if verbose:
+        for failure in result.failures[1:]:
+            click.echo(f"followup-cal: {failure}", err=True)
+    if result.failures:
+        raise google.GoogleError(failure_line(result))

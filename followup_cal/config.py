@@ -7,7 +7,6 @@ and passed down; nothing reads configuration on its own.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -15,7 +14,10 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-APP = "followup-cal"
+from .errors import ConfigError
+from .paths import APP, config_path, home_dir
+
+__all__ = ["APP", "ConfigError", "Settings", "build_settings", "config_path", "home_dir"]
 
 DEFAULT_INTERVIEW_PATTERNS = (
     r"\binterview",
@@ -43,10 +45,6 @@ DEFAULT_EXCLUDE_PATTERNS = (
 
 # [calendars.NAME] and [mail.NAME] tables: accounts, not planner settings
 ACCOUNT_SECTIONS = ("calendars", "mail")
-
-
-class ConfigError(ValueError):
-    """A setting is invalid: the CLI turns this into one line and exit 2."""
 
 
 @dataclass(frozen=True)
@@ -115,20 +113,6 @@ _INT_FIELDS = {
 }
 _TIME_FIELDS = {f.name for f in dataclasses.fields(Settings) if f.type in ("time", time)}
 _LIST_FIELDS = {"me", "languages", "interview_patterns", "exclude_patterns", "google_calendars"}
-
-
-def home_dir() -> Path | None:
-    home = os.environ.get("FOLLOWUP_CAL_HOME")
-    return Path(home).expanduser() if home else None
-
-
-def config_path() -> Path:
-    home = home_dir()
-    if home:
-        return home / "config.toml"
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir(APP)) / "config.toml"
 
 
 def _load_toml(path: Path) -> dict:
@@ -233,7 +217,8 @@ def _check_country(country: str, subdivision: str | None) -> None:
     """ConfigError for a country the `holidays` package does not know.
 
     Through the on-disk cache: a pair already cached is valid without importing
-    the package (0.25 s per run otherwise).
+    the package (0.25 s per run otherwise). holidays_cache imports only paths and
+    errors, so this is no import cycle, only a lazy import for start-up time.
     """
     from .holidays_cache import check
 

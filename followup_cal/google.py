@@ -44,9 +44,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import errors
 from .auth import RUN_AUTH, AuthError
 from .config import ConfigError, Settings
 from .detect import Window, collect
+from .errors import RemoteError
 from .model import Attendee, CalendarEvent, FollowUp, Interview, Person, SourceData
 from .rules import UID_DOMAIN, key_digest
 
@@ -95,7 +97,7 @@ NOT_FOUND_TRIES = 4  # a 404 on a calendar is confirmed this many times, backing
 SLEEP: Callable[[float], None] = time.sleep  # our own back-off (tests make it short)
 
 
-class GoogleError(Exception):
+class GoogleError(RemoteError):
     """Google Calendar refused or could not be reached: exit 1 with this one line."""
 
 
@@ -103,8 +105,8 @@ class QuotaError(GoogleError):
     """quotaExceeded / dailyLimitExceeded: retrying now would not help."""
 
 
-class CalendarNotFound(GoogleError):
-    """A calendar named on the command line or in the config does not exist."""
+class CalendarNotFound(errors.CalendarNotFound, GoogleError):
+    """A Google calendar named on the command line or in the config does not exist."""
 
 
 def event_id(key: str, generation: int = 0) -> str:

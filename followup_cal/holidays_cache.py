@@ -19,7 +19,8 @@ import os
 from datetime import date
 from pathlib import Path
 
-from .config import APP, ConfigError, home_dir
+from . import paths
+from .errors import ConfigError
 
 FORMAT = 1
 FILE_NAME = "holidays.json"
@@ -33,12 +34,7 @@ _loaded_from: Path | None = None
 
 def cache_path() -> Path:
     """`$FOLLOWUP_CAL_HOME/cache/holidays.json`, else the user cache folder."""
-    home = home_dir()
-    if home:
-        return home / "cache" / FILE_NAME
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(APP)) / FILE_NAME
+    return paths.cache_path(FILE_NAME)
 
 
 def package_identity() -> str | None:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from . import prefilter as prefiltering
 from .config import Settings
 from .detect import Detector, Window, collect
+from .errors import InputError
 from .model import Attendee, CalendarEvent, FollowUp, Person, SourceData
 
 OUR_UID = "@followup-cal"
@@ -33,10 +34,6 @@ OUR_KIND = "X-FOLLOWUP-CAL-KIND"
 CALNAME = "Interview follow-ups"
 PRODID = "-//followup-cal//Interview follow-ups//EN"
 EMAIL = re.compile(r"^[^@\s:]+@[^@\s]+\.[^@\s]+$")
-
-
-class InputError(Exception):
-    """Input that cannot be read as a calendar: exit 2 with this one line."""
 
 
 @dataclass

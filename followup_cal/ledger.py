@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .config import APP, Settings, home_dir
+from .config import Settings
 from .detect import company_key
+from .errors import LedgerError
 from .model import OUTCOMES, Contact, FollowUp, History, Interview, Outcome, Person
+from .paths import APP, state_path
 
 FINAL = ("offer", "rejected", "withdrawn")
 INQUIRIES = ("check_in", "move_on")
@@ -111,14 +113,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class LedgerError(Exception):
-    """The state file cannot be used (corrupt, or from a newer version): exit 1."""
-
-
 def default_path() -> Path:
-    home = home_dir()
-    if home:
-        return home / "state.db"
+    return state_path()
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP)) / "state.db"
