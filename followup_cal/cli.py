@@ -22,38 +22,31 @@ __all__ = ["NAME", "UsageProblem", "build_plan", "cli", "common", "handled", "ma
 
 def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = False,
                quiet: bool = False):
-    """Plan with what the ledger knows, then remember what was seen and planned.
+    """Read the calendars and plan through the one pipeline (pipeline.py).
 
     `sink(ledger, items)` writes the plan somewhere and records that it did, in
     the same transaction: one command, one transaction (issue 4). Reading shows a
     progress line on a terminal when it takes a while, unless `quiet` (issue 15).
     """
-    from .holidays_cache import holiday_dates
-    from .ics import read_sources
+    from . import pipeline
+    from .calendars.files import IcsFiles
     from .ledger import Ledger
-    from .rules import plan
     from .views import progress, reading_message
 
     if not paths and not google:
         raise UsageProblem("no calendar given: pass an .ics file, or --google")
+    sources: list = [IcsFiles(paths)] if paths else []
     if google:
-        from .google import read_sources as read_google
+        from .google import GoogleSource
 
-        with progress("Reading Google Calendar…", not quiet):
-            data = read_google(paths, settings, now)
-    else:
-        with progress(reading_message(paths), not quiet):
-            data = read_sources(paths, settings, now)
+        sources.append(GoogleSource())
+    message = "Reading Google Calendar…" if google else reading_message(paths)
+    with progress(message, not quiet):
+        data = pipeline.collect(sources, settings, now)
     for warning in data.warnings:
         _err(f"warning: {warning}")
-    with Ledger.open() as ledger, ledger.transaction():
-        history = ledger.history(data.interviews, settings, now)
-        items = plan(data.interviews, history, data.busy, settings, now,
-                     holidays=holiday_dates)
-        ledger.remember(data.interviews, items, settings, now)
-        if sink is not None:
-            sink(ledger, items)
-    return items
+    with Ledger.open() as ledger:
+        return pipeline.plan(data, settings, now, ledger, sink=sink)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,83 +6,14 @@ these commands runs, so `followup-cal --help` stays fast.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import time
-from collections.abc import Iterator
 from datetime import datetime
 
 import click
 
 from .cli_common import UsageProblem, common, handled, prepare
-from .paths import lock_path
+from .sync import sync_lock
 
-LOCK_NAME = "sync.lock"
-LOCK_WAIT_SECONDS = 5.0  # a second sync waits this long, then leaves it to the first
-LOCK_POLL_SECONDS = 0.1
-
-
-@contextlib.contextmanager
-def sync_lock(wait: float | None = None) -> Iterator[bool]:
-    """An exclusive lock on `sync.lock` beside the state file; yields False if busy.
-
-    The kernel drops the lock when the process dies, however it dies: a killed
-    sync never leaves a stale lock behind.
-    """
-    wait = LOCK_WAIT_SECONDS if wait is None else wait
-    path = lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fh = open(path, "a+")  # noqa: SIM115 (held for the whole block)
-    try:
-        deadline = time.monotonic() + wait
-        while not _try_lock(fh):
-            if time.monotonic() >= deadline:
-                yield False
-                return
-            time.sleep(LOCK_POLL_SECONDS)
-        try:
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"{os.getpid()}\n")
-            fh.flush()
-            yield True
-        finally:
-            _unlock(fh)
-    finally:
-        fh.close()
-
-
-def _try_lock(fh) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        import msvcrt
-
-        try:
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except (BlockingIOError, PermissionError):
-        return False
-
-
-def _unlock(fh) -> None:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        import msvcrt
-
-        with contextlib.suppress(OSError):
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
+__all__ = ["auth_cmd", "change_line", "failure_line", "summary_line", "sync_cmd"]
 
 def summary_line(result) -> str:
     """created / updated / deleted / unchanged, in one line (cron mails only this)."""

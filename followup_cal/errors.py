@@ -52,3 +52,8 @@ class CalendarNotFound(RemoteError):
     """A calendar named on the command line or in the config does not exist."""
 
     exit_code = 2
+
+
+class EventError(RemoteError):
+    """One event the calendar refused: that event's failure alone (sync.reconcile counts
+    it, writes the others, and exits 1); any other error stops the run."""

@@ -40,17 +40,19 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import errors
 from .auth import RUN_AUTH, AuthError
+from .calendars.base import Reading
 from .config import ConfigError, Settings
-from .detect import Window, collect
-from .errors import RemoteError
-from .model import Attendee, CalendarEvent, FollowUp, Interview, Person, SourceData
+from .detect import Window
+from .errors import EventError, RemoteError
+from .model import Attendee, CalendarEvent, FollowUp, Interview, Person
 from .rules import UID_DOMAIN, key_digest
+from .sync import Change, SyncResult, interview_mark
 
 API_URL_ENV = "FOLLOWUP_CAL_GOOGLE_API_URL"
 CALENDAR_NAME = "Interview follow-ups"
@@ -461,21 +463,22 @@ def self_addresses(item: dict) -> set[str]:
     return found
 
 
-def read_events(client: Client, settings: Settings, now: datetime
+def read_events(client: Client, settings: Settings, window: Window,
+                calendars: Sequence[str] | None = None
                 ) -> tuple[list[CalendarEvent], set[str], list[str]]:
-    """Every occurrence in the window on the configured calendars; the user's addresses.
+    """Every occurrence in the window on `calendars` (default: the configured ones);
+    the user's addresses.
 
     The user is the primary calendar's id (and `me` in the config); `self` on
     another calendar is its owner, who may be someone else.
     """
     from googleapiclient.errors import HttpError
 
-    window = Window.around(now, settings)
     events: list[CalendarEvent] = []
     primary = client.primary_id()
     me = {primary.lower()} if primary and EMAIL.match(primary) else set()
     warnings: list[str] = []
-    for calendar_id in settings.google_calendars:
+    for calendar_id in settings.google_calendars if calendars is None else calendars:
         own = calendar_id == "primary" or calendar_id.lower() in me | set(settings.me)
         try:
             for page, item in client.events(
@@ -504,29 +507,22 @@ def _rfc3339(t: datetime) -> str:
     return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def read_sources(paths: Sequence[str], settings: Settings, now: datetime,
-                 client: Client | None = None) -> SourceData:
-    """Interviews and busy times from Google Calendar (and any .ics files too)."""
-    from .ics import Reading
-    from .ics import read_events as read_ics
+@dataclass
+class GoogleSource:
+    """Google Calendar as a Source: the configured calendars (or `calendars`)."""
 
-    reading = Reading()
-    events = read_ics(paths, settings, now, reading) if paths else []
-    with one_line_errors():
-        client = client or Client.connect(settings)
-        google_events, me, warnings = read_events(client, settings, now)
-    return collect([*events, *google_events], settings, now, reading.calnames | me,
-                   [*reading.warnings, *warnings])
+    client: Client | None = None
+    calendars: Sequence[str] | None = None
+    name: str = "google"
+
+    def read(self, window: Window, settings: Settings) -> Reading:
+        with one_line_errors():
+            self.client = self.client or Client.connect(settings)
+            events, me, warnings = read_events(self.client, settings, window, self.calendars)
+        return Reading(tuple(events), frozenset(me), tuple(warnings))
 
 
 # -- writing --------------------------------------------------------------------------------
-
-
-def interview_mark(iv: Interview | None) -> str:
-    if iv is None:
-        return ""
-    text = "/".join(t.astimezone(timezone.utc).isoformat() for t in (iv.start, iv.end))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def event_body(f: FollowUp, settings: Settings, mark: str = "") -> dict:
@@ -560,34 +556,7 @@ def _private(item: dict) -> dict:
     return (item.get("extendedProperties") or {}).get("private") or {}
 
 
-@dataclass(frozen=True)
-class Change:
-    action: str  # create, update, delete, restore, unchanged, kept-deleted, skipped, failed
-    event_id: str
-    summary: str
-    start: datetime | None
-
-
-@dataclass
-class SyncResult:
-    calendar_id: str | None
-    target: str
-    dedicated: bool = True  # the "Interview follow-ups" calendar, not a --target
-    calendar_created: bool = False
-    changes: list[Change] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    dry_run: bool = False
-    failures: list[str] = field(default_factory=list)  # one line per event not written
-
-    def count(self, *actions: str) -> int:
-        return sum(1 for c in self.changes if c.action in actions)
-
-    @property
-    def writes(self) -> int:
-        return self.count("create", "update", "delete", "restore") + self.calendar_created
-
-
-class EventFailed(Exception):
+class EventFailed(EventError):
     """One event could not be written; the run goes on with the others."""
 
 
@@ -1133,26 +1102,23 @@ class Sink:
 def sync(paths: Sequence[str], settings: Settings, now: datetime, *, target: str | None = None,
          dry_run: bool = False, client: Client | None = None,
          warn: Callable[[str], None] | None = None) -> tuple[list[FollowUp], SyncResult]:
-    """Read, plan (the one planner), reconcile, record. Returns the plan and what was done."""
-    from .holidays_cache import holiday_dates
+    """Read, plan (the one pipeline), reconcile, record. Returns the plan and what was done."""
+    from . import pipeline
+    from .calendars.files import IcsFiles
     from .ledger import Ledger
-    from .rules import plan
 
     with one_line_errors():
         client = client or Client.connect(settings)
         from . import auth
 
         with auth.saving_refreshes(client.creds):
-            data = read_sources(paths, settings, now, client)
+            sources = [IcsFiles(paths)] if paths else []
+            data = pipeline.collect([*sources, GoogleSource(client)], settings, now)
             for w in data.warnings:
                 if warn:
                     warn(w)
             with Ledger.open() as ledger:
-                with ledger.transaction():
-                    history = ledger.history(data.interviews, settings, now)
-                    items = plan(data.interviews, history, data.busy, settings, now,
-                                 holidays=holiday_dates)
-                    ledger.remember(data.interviews, items, settings, now)
+                items = pipeline.plan(data, settings, now, ledger)
                 sink = Sink(client, ledger, settings, now, target=target, dry_run=dry_run,
                             interviews=data.interviews)
                 result = sink.reconcile(items)

@@ -34,7 +34,7 @@ from conftest import ZONE, cli, data
 NOW = "2026-03-01T09:00"
 ARGS = ("--now", NOW, "--timezone", ZONE)
 RUN = "from followup_cal.cli import main; main()"
-SHORT_WAIT = "from followup_cal import cli_google; cli_google.LOCK_WAIT_SECONDS = 0.3\n"
+SHORT_WAIT = "from followup_cal import sync; sync.LOCK_WAIT_SECONDS = 0.3\n"
 BUSY = "another sync is running; this one did nothing"
 
 

@@ -11,10 +11,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import cli, data
 
 import followup_cal
 from followup_cal import errors
+
+from conftest import cli, data
 
 NOW = "2026-03-02T09:00:00-05:00"
 

@@ -41,18 +41,19 @@ def globex(fake, start="2026-03-03T14:00:00", **kw) -> dict:
 
 def planned(now: str = NOW, paths=()) -> dict[str, object]:
     """What the one planner says, read through the Google source: {event id: FollowUp}."""
+    from followup_cal import pipeline
+    from followup_cal.calendars.files import IcsFiles
     from followup_cal.cli import parse_now
     from followup_cal.config import build_settings
     from followup_cal.ledger import Ledger
-    from followup_cal.rules import plan
 
     settings = build_settings(timezone=ZONE)
     when = parse_now(now, ZONE)
-    data = google.read_sources(paths, settings, when)
+    sources = [IcsFiles(paths)] if paths else []
+    data = pipeline.collect([*sources, google.GoogleSource()], settings, when)
     with Ledger.open() as ledger:
-        history = ledger.history(data.interviews, settings, when)
-    return {google.event_id(f.key): f for f in plan(data.interviews, history, data.busy,
-                                                    settings, when)}
+        items = pipeline.plan(data, settings, when, ledger)
+    return {google.event_id(f.key): f for f in items}
 
 
 def dedicated(fake) -> str:
@@ -207,7 +208,9 @@ def test_busy_times_come_from_the_same_listing(fake):
                            organizer=None, transparency="transparent"))
     fake.seed(google_event("Maybe", "2026-03-04T15:00:00", me=None, attendees=(),
                            organizer=None, status="tentative"))
-    data = google.read_sources((), _settings(), parse_now(NOW, ZONE))
+    from followup_cal import pipeline
+
+    data = pipeline.collect([google.GoogleSource()], _settings(), parse_now(NOW, ZONE))
     assert [b.start.astimezone(ZoneInfo(ZONE)).hour for b in data.busy] == [10]
 
 
@@ -606,11 +609,11 @@ def test_a_sync_killed_midway_is_finished_by_the_next(fake, home):
 
 
 def test_second_sync_waits_then_exits_0_when_one_is_running(fake, monkeypatch):
-    from followup_cal import cli_google
+    from followup_cal import sync as syncing
 
-    monkeypatch.setattr(cli_google, "LOCK_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(syncing, "LOCK_WAIT_SECONDS", 0.3)
     acme(fake)
-    with cli_google.sync_lock(wait=0) as got:
+    with syncing.sync_lock(wait=0) as got:
         assert got
         r = sync()
     assert r.code == 0
@@ -619,15 +622,15 @@ def test_second_sync_waits_then_exits_0_when_one_is_running(fake, monkeypatch):
 
 
 def test_lock_released_lets_the_waiting_sync_run(fake, monkeypatch):
-    from followup_cal import cli_google
+    from followup_cal import sync as syncing
 
-    monkeypatch.setattr(cli_google, "LOCK_WAIT_SECONDS", 10)
+    monkeypatch.setattr(syncing, "LOCK_WAIT_SECONDS", 10)
     acme(fake)
     held = threading.Event()
     done = threading.Event()
 
     def holder():
-        with cli_google.sync_lock(wait=0):
+        with syncing.sync_lock(wait=0):
             held.set()
             done.wait(0.3)
 

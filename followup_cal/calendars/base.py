@@ -53,10 +53,18 @@ class Remote:
     interview_mark: str  # which version of the interview it was planned from
     cancelled: bool = False  # a tombstone the user left (Google); CalDAV keeps none
     etag: str | None = None  # the server's version tag, for conditional writes
+    end: datetime | None = None  # where it ends now (a follow-up that fell due stays put)
 
 
 class CalendarSink(Protocol):
-    """A calendar that is kept in line with the plan (Google, CalDAV)."""
+    """A calendar that is kept in line with the plan (Google, CalDAV).
+
+    Each write raises `followup_cal.errors.EventError` for a problem of that
+    event alone (sync.reconcile counts it as failed and goes on with the
+    others); any other error (auth, quota, unreachable) stops the run. A sink
+    stores `sync.content_hash(f)` and the `mark` it is given with the event and
+    lists them back in `Remote`.
+    """
 
     target: str  # the ledger key: "google:<id>", "caldav:<url>"
 

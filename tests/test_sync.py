@@ -1,0 +1,216 @@
+"""The sync rules (sync.reconcile), once, on an in-memory calendar: no HTTP.
+
+Each test plans by hand, reconciles a MemorySink with the real ledger, and
+checks what the calendar holds and what was written; the Google and CalDAV
+tests check the same rules through their servers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from followup_cal.calendars.base import Remote
+from followup_cal.errors import EventError
+from followup_cal.ledger import Ledger
+from followup_cal.model import FollowUp
+from followup_cal.sync import content_hash, reconcile
+
+TZ = ZoneInfo("America/New_York")
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+TARGET = "memory:test"
+
+
+def at(day: int, hour: int = 10) -> datetime:
+    return datetime(2026, 3, day, hour, 0, tzinfo=TZ)
+
+
+def follow_up(n: int, start: datetime, summary: str | None = None) -> FollowUp:
+    return FollowUp(
+        uid=f"f{n}@test", key=f"iv\x1fcheck_in\x1f\x1f{n}", kind="check_in", channel="email",
+        company="Acme", role=None, interview_uid="iv", interview_identity="iv",
+        recipient=None, start=start, end=start + timedelta(minutes=15),
+        timezone="America/New_York", summary=summary or f"Check in {n}", description="")
+
+
+class MemorySink:
+    """A calendar in a dict. `tombstones`: deleted events stay listed as cancelled
+    (Google); without, they vanish (CalDAV). Events not ours live in `foreign`."""
+
+    def __init__(self, tombstones: bool = False):
+        self.target = TARGET
+        self.tombstones = tombstones
+        self.events: dict[str, Remote] = {}
+        self.foreign = {"x@elsewhere": "Dentist"}
+        self.exists = False
+        self.writes = 0
+        self.refuse: set[str] = set()  # uids whose writes fail (EventError)
+
+    def open(self, *, create: bool) -> bool:
+        if not self.exists and create:
+            self.exists = True
+        return self.exists
+
+    def list_ours(self, since):
+        return {u: r for u, r in self.events.items()
+                if r.end is None or r.end > since}
+
+    def _put(self, f, mark):
+        if f.uid in self.refuse:
+            raise EventError("the server said no")
+        self.writes += 1
+        self.events[f.uid] = Remote(f.uid, f.start, content_hash(f), mark, end=f.end)
+
+    def create(self, f, mark):
+        if f.uid in self.events and not self.events[f.uid].cancelled:
+            return False
+        self._put(f, mark)
+        return True
+
+    def update(self, f, mark):
+        if f.uid not in self.events:
+            return False
+        self._put(f, mark)
+        return True
+
+    def delete(self, uid):
+        if uid in self.refuse:
+            raise EventError("the server said no")
+        self.writes += 1
+        self.user_delete(uid)
+
+    def user_delete(self, uid):
+        """What deleting it in a calendar app does."""
+        if self.tombstones and uid in self.events:
+            self.events[uid] = dataclasses.replace(self.events[uid], cancelled=True)
+        else:
+            self.events.pop(uid, None)
+
+
+@pytest.fixture
+def ledger(home):
+    with Ledger.open() as led:
+        yield led
+
+
+@pytest.fixture(params=[False, True], ids=["no-tombstones", "tombstones"])
+def sink(request):
+    return MemorySink(tombstones=request.param)
+
+
+def sync(plan, sink, ledger, now=NOW, **kw):
+    return reconcile(plan, sink, ledger, now, **kw)
+
+
+def live(sink) -> dict[str, datetime]:
+    return {u: r.start for u, r in sink.events.items() if not r.cancelled}
+
+
+def test_first_sync_writes_the_plan_and_a_second_writes_nothing(sink, ledger):
+    plan = [follow_up(1, at(3)), follow_up(2, at(9))]
+    result = sync(plan, sink, ledger)
+    assert result.count("create") == 2 and not result.failures
+    assert live(sink) == {"f1@test": at(3), "f2@test": at(9)}
+    assert sink.foreign == {"x@elsewhere": "Dentist"}
+    before = sink.writes
+    again = sync(plan, sink, ledger)
+    assert sink.writes == before and again.writes == 0 and again.count("unchanged") == 2
+
+
+def test_a_moved_follow_up_is_moved_and_one_no_longer_planned_is_deleted(sink, ledger):
+    sync([follow_up(1, at(3)), follow_up(2, at(9))], sink, ledger)
+    result = sync([follow_up(1, at(4))], sink, ledger)
+    assert (result.count("update"), result.count("delete")) == (1, 1)
+    assert live(sink) == {"f1@test": at(4)}
+
+
+def test_the_past_is_history_never_deleted(sink, ledger):
+    sync([follow_up(1, at(3)), follow_up(2, at(9))], sink, ledger)
+    result = sync([], sink, ledger, now=at(3, 12))
+    assert live(sink) == {"f1@test": at(3)}  # fell due this morning: left alone
+    assert result.count("delete") == 1
+
+
+def test_a_follow_up_the_user_deleted_stays_deleted(sink, ledger):
+    plan = [follow_up(1, at(3)), follow_up(2, at(9))]
+    sync(plan, sink, ledger)
+    sink.user_delete("f2@test")
+    before = sink.writes
+    result = sync(plan, sink, ledger)
+    assert result.count("kept-deleted") == 1 and sink.writes == before
+    assert [w.uid for w in ledger.written(TARGET) if w.deleted_by_user] == ["f2@test"]
+    moved = sync([follow_up(1, at(3)), follow_up(2, at(10))], sink, ledger)  # re-planned
+    assert "f2@test" not in live(sink) and moved.count("kept-deleted") == 1
+
+
+def test_one_we_removed_comes_back_when_planned_again(sink, ledger):
+    sync([follow_up(1, at(3)), follow_up(2, at(9))], sink, ledger)
+    sync([follow_up(1, at(3))], sink, ledger)
+    result = sync([follow_up(1, at(3)), follow_up(2, at(9))], sink, ledger)
+    assert result.count("restore") == 1 and live(sink)["f2@test"] == at(9)
+
+
+def test_a_follow_up_that_fell_due_is_not_chased_forward(sink, ledger):
+    sync([follow_up(1, at(3))], sink, ledger)
+    # the planner now puts the same follow-up later (it is overdue): the event stays put
+    result = sync([follow_up(1, at(5), summary="Check in 1 (late)")], sink, ledger,
+                  now=at(4))
+    assert result.writes == 0 and live(sink) == {"f1@test": at(3)}
+    assert [w.start for w in ledger.written(TARGET)] == [at(3)]
+
+
+def test_a_moved_interview_moves_even_a_follow_up_that_fell_due(sink, ledger):
+    from followup_cal.model import Interview
+
+    iv = Interview(uid="iv", recurrence_id=None, summary="Interview Acme", company="Acme",
+                   role=None, start=at(2, 9), end=at(2, 10), employer_tz="America/New_York",
+                   interviewers=(), recruiter=None)
+    sync([follow_up(1, at(3))], sink, ledger, interviews=[iv])
+    later = dataclasses.replace(iv, start=at(5, 9), end=at(5, 10))
+    result = sync([follow_up(1, at(6))], sink, ledger, now=at(4), interviews=[later])
+    assert result.count("update") == 1 and live(sink) == {"f1@test": at(6)}
+
+
+def test_a_write_that_landed_before_a_kill_is_found_not_duplicated(sink, ledger):
+    sink.open(create=True)
+    sink.create(follow_up(1, at(3)), "")  # written, then killed before the ledger knew
+    before = sink.writes
+    result = sync([follow_up(1, at(3))], sink, ledger)
+    assert result.writes == 0 and sink.writes == before
+    assert [w.uid for w in ledger.written(TARGET)] == ["f1@test"]
+
+
+def test_a_kill_between_recording_a_removal_and_the_delete_is_not_the_users(sink, ledger):
+    sync([follow_up(1, at(3)), follow_up(2, at(9))], sink, ledger)
+    sink.delete = lambda uid: (_ for _ in ()).throw(KeyboardInterrupt)  # killed here
+    with pytest.raises(KeyboardInterrupt):
+        sync([follow_up(1, at(3))], sink, ledger)
+    del sink.delete  # the next run works
+    sync([follow_up(1, at(3))], sink, ledger)
+    assert live(sink) == {"f1@test": at(3)}
+    result = sync([follow_up(1, at(3)), follow_up(2, at(9))], sink, ledger)
+    assert result.count("restore") == 1 and "f2@test" in live(sink)
+
+
+def test_one_refused_event_fails_alone_and_is_retried(sink, ledger):
+    plan = [follow_up(1, at(3)), follow_up(2, at(9))]
+    sink.refuse = {"f1@test"}
+    result = sync(plan, sink, ledger)
+    assert result.count("failed") == 1 and result.count("create") == 1
+    assert result.failures == ["'Check in 1': the server said no"]
+    assert [w.uid for w in ledger.written(TARGET)] == ["f2@test"]
+    sink.refuse = set()
+    again = sync(plan, sink, ledger)
+    assert again.count("create") == 1 and set(live(sink)) == {"f1@test", "f2@test"}
+
+
+def test_a_dry_run_writes_nothing_and_creates_no_calendar(sink, ledger):
+    result = sync([follow_up(1, at(3))], sink, ledger, dry_run=True)
+    assert result.count("create") == 1 and result.calendar_id is None
+    assert not sink.exists and sink.writes == 0 and ledger.written(TARGET) == []
+    sync([follow_up(1, at(3))], sink, ledger)
+    moved = sync([follow_up(1, at(4))], sink, ledger, dry_run=True)
+    assert moved.count("update") == 1 and live(sink) == {"f1@test": at(3)}
