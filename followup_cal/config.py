@@ -95,6 +95,10 @@ class Settings:
     google_calendars: tuple[str, ...] = ("primary",)
     google_retries: int = 5
 
+    # Issue 11: the candidate's own tasks (e-mails, notes, move-on, prep) fall inside
+    # these hours of their zone; calls stay in the employer's mid-morning (DESIGN.md "Time").
+    waking_hours: tuple[time, time] = (time(8, 0), time(21, 0))
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -191,11 +195,23 @@ def _coerce(key: str, value):
             if "timezone" in opts:
                 zones.append((name, check_zone(opts["timezone"], f"companies.{name}.timezone")))
         return tuple(zones)
+    if key == "waking_hours":
+        return _waking_hours(value)
     if key in ("country", "subdivision"):
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a string")
         return value
     raise ConfigError(f"unknown setting {key!r}")
+
+
+def _waking_hours(value) -> tuple[time, time]:
+    """["08:00", "21:00"]: two times of one day, the first before the second (issue 11)."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ConfigError(f"waking_hours: expected [\"HH:MM\", \"HH:MM\"], got {value!r}")
+    first, last = (parse_time(v, "waking_hours") for v in value)
+    if last <= first:
+        raise ConfigError("waking_hours: the end must be after the start")
+    return first, last
 
 
 def build_settings(
