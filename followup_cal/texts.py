@@ -82,6 +82,9 @@ def name_parts(raw: str | None) -> tuple[list[str], list[str]] | None:
         return None
     if not all(NAME_TOKEN.fullmatch(t) for t in tokens):
         return None
+    if len(tokens) == 2 and tokens[0].isupper() and len(tokens[0].strip(".")) > 1 and (
+            not tokens[1].isupper()):
+        tokens.reverse()  # "SATO Kenji": the family name in capitals comes first
     return titles, [_fix_case(t) for t in tokens]
 
 
@@ -279,6 +282,9 @@ def _thank_you_note(iv: Interview, who: Person | None, pos: str) -> list[str]:
     ]
 
 
+SIGN_OFFS = ("Thank you again for your time,", "With thanks,", "Kind regards,")
+
+
 def _check_in_body(ordinal: int, pos: str, when: str, previous: str | None) -> str:
     if ordinal <= 1 or previous is None:
         return (f"I hope you are well. I interviewed for {pos} on {when} and wanted to ask"
@@ -319,7 +325,7 @@ def _check_in(channel: str | None, iv: Interview, who: Person | None, ordinal: i
                if ordinal <= 1 else
                (f"Checking in again — {r}" if r else "Checking in again on my application"))
     lines = [_to(who), f"Subject: {subject}", "", salutation(who), "", body, "",
-             "Thank you again for your time,", "[Your name]", "", *guidance]
+             SIGN_OFFS[min(ordinal, len(SIGN_OFFS)) - 1], "[Your name]", "", *guidance]
     both = _both_times(slot) if slot else None
     if slot and both:
         there = slot.at.astimezone(ZoneInfo(slot.zone))
