@@ -99,15 +99,17 @@ class _Planner:
     def prep(self, iv: Interview) -> list[FollowUp]:
         """Before an upcoming interview: ask about timing, cards, resume (000-004).
 
-        Exactly `prep_minutes_before` before the start in real time; moved to the
-        candidate's waking morning when that is too early and the interview allows.
+        Exactly `prep_minutes_before` before the start in real time. When the
+        candidate is asleep then but awake for the interview, it moves into their
+        waking hours: that morning if it is still before the start, else the
+        evening before. An interview outside their waking hours keeps it exact.
         """
         begins = iv.start.astimezone(UTC)
         start = begins - timedelta(minutes=self.s.prep_minutes_before)
-        if not self.cal.awake(start):
+        if not self.cal.awake(start) and self.cal.awake(begins):
             morning = self.cal.waking(local_day(begins, self.user_zone))[0]
-            if start < morning < begins:
-                start = morning
+            evening = self.cal.last_awake(start)
+            start = morning if start < morning < begins else evening or start
         if start < self.now:
             return []
         minutes = min(self.s.prep_minutes, self.s.prep_minutes_before) or self.s.prep_minutes

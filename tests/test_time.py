@@ -110,10 +110,10 @@ def test_prep_is_exactly_its_minutes_before_in_real_time(case, minutes, before):
     assert len(preps) == 1
     exact = start.astimezone(UTC) - timedelta(minutes=before)
     cal = Calendar(s, (), HOLIDAYS)
-    if cal.awake(exact) or not cal.awake(preps[0].start):
+    if cal.awake(exact) or not cal.awake(start):
         assert preps[0].start == exact
-    else:  # too early for the candidate: their waking morning, still before the start
-        assert exact < preps[0].start < start
+    else:  # too early for the candidate, awake for the interview: in waking hours, before
+        assert cal.awake(preps[0].start) and preps[0].start < start
 
 
 @DST
@@ -207,3 +207,20 @@ def test_settings_zone_change_keeps_call_at_ten_for_a_custom_zone():
     first = calls[0].start.astimezone(ZoneInfo("Europe/Berlin"))
     assert (first.date(), first.time(), first.utcoffset()) == (
         date(2026, 4, 3), time(10), timedelta(hours=2))
+
+
+@pytest.mark.parametrize("hour, minute, expected", [
+    (8, 30, "2026-03-04T08:00:00-05:00"),  # 07:30 is too early: that morning, still before
+    (8, 0, "2026-03-03T20:45:00-05:00"),  # no room that morning: the evening before
+    (14, 0, "2026-03-04T13:00:00-05:00"),  # awake: exactly an hour before
+    (5, 0, "2026-03-04T04:00:00-05:00"),  # an interview at 05:00: the candidate is up for it
+])
+def test_prep_moves_into_waking_hours_where_the_interview_allows(hour, minute, expected):
+    ny = ZoneInfo("America/New_York")
+    start = datetime(2026, 3, 4, hour, minute, tzinfo=ny)
+    items = plan([one_interview(start, "America/New_York", 60)], History(), (),
+                 Settings(timezone="America/New_York"), datetime(2026, 3, 1, tzinfo=ny),
+                 holidays=HOLIDAYS)
+    (prep,) = [f for f in items if f.kind == "prep"]
+    assert prep.start.astimezone(ny).isoformat() == expected
+    assert prep.end <= start
