@@ -60,7 +60,7 @@ class _Planner:
         slot = texts.Slot(arrive or start, zone, self.user_zone, previous)
         return FollowUp(
             uid=uid_for(key), key=key, kind=kind, channel=channel, company=iv.company,
-            role=iv.role, interview_uid=iv.uid, interview_identity=iv.identity,
+            role=texts.role(iv), interview_uid=iv.uid, interview_identity=iv.identity,
             recipient=who, start=start, end=start + timedelta(minutes=minutes),
             timezone=zone, summary=texts.summary(kind, channel, iv, who, slot),
             description=texts.description(kind, channel, iv, who, ordinal, slot),

@@ -148,6 +148,10 @@ ROLE_STEMS = (
 )
 
 
+# One word that names a doer ("Importer", "Sommelier") is a role too.
+AGENT_SUFFIXES = ("er", "or", "ist", "ian", "ant", "ent", "eur", "ier", "ice")
+
+
 def _words(text: str | None) -> set[str]:
     return {w for w in re.split(r"[^\w]+", (text or "").casefold()) if len(w) > 1}
 
@@ -167,7 +171,8 @@ def role(iv: Interview) -> str | None:
     company = _words(iv.company)
     if company and company <= words:
         return None
-    if not any(w.startswith(ROLE_STEMS) for w in words):
+    if not any(w.startswith(ROLE_STEMS) for w in words) and not (
+            len(words) == 1 and value.casefold().endswith(AGENT_SUFFIXES)):
         return None
     if value.split()[0].casefold() in ("with", "for", "at", "and", "the", "a", "an", "to"):
         return None
@@ -263,6 +268,9 @@ def _thank_you_email(iv: Interview, who: Person | None, when: str, pos: str) -> 
 
 def _thank_you_note(iv: Interview, who: Person | None, pos: str) -> list[str]:
     rec = iv.recruiter
+    if rec and (rec.key() == (who.key() if who else None)
+                or any(rec.key() == p.key() for p in iv.interviewers)):
+        rec = None  # an interviewer who organised it: not whom to ask (seed 000)
     ask = (f"{rec.label} ({rec.email})" if rec and rec.name and rec.email
            else rec.label if rec else "HR or the coordinator who arranged your interview")
     named = name_parts(who.name) if who else None

@@ -108,6 +108,10 @@ SUMMARIES = [
     ("Globex: round 2", "Globex", "round 2", "the position"),
     ("with Dana", "Globex", "with Dana", "the position"),
     ("Interview – Globex – Tuesday", "Globex", "Tuesday", "the position"),
+    ("Interview with Vandelay Industries (Importer)", "Vandelay Industries", "Importer",
+     "the Importer position"),
+    ("Globex interview (Sommelier)", "Globex", "Sommelier", "the Sommelier position"),
+    ("Interview with Globex (Video)", "Globex", "Video", "the position"),
 ]
 
 
@@ -128,6 +132,7 @@ def test_no_fragment_of_a_summary_is_ever_a_role(summary, company, role, positio
     assert drafts and any(position in d for d in drafts if "Dear" in d or "Hello" in d)
     for d in drafts:
         for bad in ("the Dana", "the Globex", "the Zoom", "the with", "the Sam", "round 2",
+                    "the Video",
                     "Tuesday position", "the None"):
             assert bad not in d, (summary, bad)
         assert "the position position" not in d and "role position" not in d
@@ -165,6 +170,12 @@ def test_note_asks_the_recruiter_or_coordinator_for_the_mailing_address():
                   History(), (), Settings(timezone=ZONE), datetime(2026, 3, 3, 8, tzinfo=NY))
     (note,) = [f for f in nobody if f.kind == "thank_you_note"]
     assert "ask HR or the coordinator who arranged your interview" in note.description
+    # the organizer who also interviewed is not whom to ask for their own address
+    both = plan([interview("Globex interview", "Globex", None, recruiter=DANA)],
+                History(), (), Settings(timezone=ZONE), datetime(2026, 3, 3, 8, tzinfo=NY))
+    (note,) = [f for f in both if f.kind == "thank_you_note"]
+    assert "ask HR or the coordinator who arranged your interview for Dana Scully's" in (
+        note.description)
 
 
 # -- every description over every fixture: plain text, short, draft first ------------
