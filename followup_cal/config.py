@@ -228,6 +228,10 @@ def build_settings(
         values[key] = _coerce(key, value)
     if values.get("call_window_end", time(11, 30)) <= values.get("call_window_start", time(10)):
         raise ConfigError("call_window_end must be after call_window_start")
+    first, last = values.get("waking_hours", Settings.waking_hours)
+    span = (last.hour - first.hour) * 60 + last.minute - first.minute
+    if span < values.get("task_minutes", Settings.task_minutes):
+        raise ConfigError("waking_hours: shorter than task_minutes")
     if "max_inquiries" in values and values["max_inquiries"] < 1:
         raise ConfigError("max_inquiries: must be at least 1")
     if timezone:

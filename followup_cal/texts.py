@@ -201,6 +201,12 @@ class Slot:
     previous: datetime | None = None
 
 
+def _clip(text: str, most: int) -> str:
+    """At most `most` characters, cut at a word: descriptions stay short (issue 11)."""
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[:most].rsplit(" ", 1)[0] + "…"
+
+
 def _day(t: datetime) -> str:
     return f"{t:%A, %B} {t.day}"
 
@@ -313,7 +319,7 @@ def _check_in(channel: str | None, iv: Interview, who: Person | None, ordinal: i
     previous = None
     if slot and slot.previous:
         previous = _day(slot.previous.astimezone(ZoneInfo(iv.employer_tz)))
-    said = iv.instruction.text if iv.instruction else ""
+    said = _clip(iv.instruction.text, 200) if iv.instruction else ""
     guidance = [
         "Why and when:",
         f"Inquiry {ordinal}: ask politely about the status of your candidacy."
@@ -348,7 +354,7 @@ def description(kind: str, channel: str | None, iv: Interview, who: Person | Non
     when = _day(iv.start.astimezone(ZoneInfo(iv.employer_tz)))
     if kind == "prep":
         return "\n".join([
-            f"Before the end of your interview with {iv.company} ({iv.summary}):",
+            f"Before the end of your interview with {iv.company} ({_clip(iv.summary, 120)}):",
             "• Ask when they expect to make a decision, and how they prefer you follow up"
             " (seeds 000, 003, 004).",
             "• Ask for everyone's business card or e-mail address, all of them on a panel"

@@ -158,6 +158,20 @@ def test_each_inquiry_differs_and_refers_to_the_previous_one():
         assert not said & {s.strip() for s in re.split(r"(?<=[.!?])\s", b)}
 
 
+def test_long_instructions_and_summaries_keep_descriptions_short():
+    from followup_cal.model import Instruction
+
+    said = "Email me in one week. " + "We have many candidates to see this month. " * 20
+    iv = interview("Globex – Data Engineer interview " + "x" * 300, "Globex", "Data Engineer",
+                   instruction=Instruction(datetime(2026, 3, 10).date(), True, "email", said),
+                   interviewers=tuple(Person(f"Person {i} Longname", f"p{i}@globex.example")
+                                      for i in range(8)))
+    items = plan([iv], History(), (), Settings(timezone=ZONE), datetime(2026, 3, 3, 8, tzinfo=NY))
+    assert items and all(len(f.description) <= 1500 for f in items)
+    (first, *_) = [f for f in items if f.kind == "check_in"]
+    assert "Email me in one week." in first.description and "…" in first.description
+
+
 def test_note_asks_the_recruiter_or_coordinator_for_the_mailing_address():
     """Seed 000: addresses come from HR or the coordinator who arranged the visit."""
     items = plan([interview("Globex – Data Engineer interview", "Globex", "Data Engineer")],

@@ -164,7 +164,7 @@ def test_outlook_custom_vtimezone_weekend_interview_gets_its_thank_you():
 
 
 @pytest.mark.parametrize("value", ['["21:00", "08:00"]', '["8am", "9pm"]', '"08:00"',
-                                   '["08:00"]', '["25:00", "26:00"]'])
+                                   '["08:00"]', '["25:00", "26:00"]', '["08:00", "08:10"]'])
 def test_bad_waking_hours_exit_2(home, value):
     (home / "config.toml").write_text(f"waking_hours = {value}\n")
     r = cli("plan", "--ics", data("interview_saturday.ics"), "--now", "2026-03-06T12:00:00",
