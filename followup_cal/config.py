@@ -97,6 +97,10 @@ class Settings:
     google_calendars: tuple[str, ...] = ("primary",)
     google_retries: int = 5
 
+    # Issue 11: the candidate's own tasks (e-mails, notes, move-on, prep) fall inside
+    # these hours of their zone; calls stay in the employer's mid-morning (DESIGN.md "Time").
+    waking_hours: tuple[time, time] = (time(8, 0), time(21, 0))
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -179,11 +183,23 @@ def _coerce(key: str, value):
             if "timezone" in opts:
                 zones.append((name, check_zone(opts["timezone"], f"companies.{name}.timezone")))
         return tuple(zones)
+    if key == "waking_hours":
+        return _waking_hours(value)
     if key in ("country", "subdivision"):
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a string")
         return value
     raise ConfigError(f"unknown setting {key!r}")
+
+
+def _waking_hours(value) -> tuple[time, time]:
+    """["08:00", "21:00"]: two times of one day, the first before the second (issue 11)."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ConfigError(f"waking_hours: expected [\"HH:MM\", \"HH:MM\"], got {value!r}")
+    first, last = (parse_time(v, "waking_hours") for v in value)
+    if last <= first:
+        raise ConfigError("waking_hours: the end must be after the start")
+    return first, last
 
 
 def build_settings(
@@ -202,6 +218,10 @@ def build_settings(
         values[key] = _coerce(key, value)
     if values.get("call_window_end", time(11, 30)) <= values.get("call_window_start", time(10)):
         raise ConfigError("call_window_end must be after call_window_start")
+    first, last = values.get("waking_hours", Settings.waking_hours)
+    span = (last.hour - first.hour) * 60 + last.minute - first.minute
+    if span < values.get("task_minutes", Settings.task_minutes):
+        raise ConfigError("waking_hours: shorter than task_minutes")
     if "max_inquiries" in values and values["max_inquiries"] < 1:
         raise ConfigError("max_inquiries: must be at least 1")
     if timezone:

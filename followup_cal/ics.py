@@ -360,10 +360,12 @@ def _raw_zones(cal, settings: Settings) -> dict:
     zones = {}
     for component in cal.walk("VEVENT"):
         prop = component.get("DTSTART")
-        if prop is None or not hasattr(prop, "dt"):
+        try:
+            value = prop.dt
+        except Exception:  # none, or broken: the event is dropped with a warning later
             continue
         zones[(_uid(component), _rid_key(component))] = zone_name(
-            prop.dt, settings.timezone, prop.params.get("TZID"))
+            value, settings.timezone, prop.params.get("TZID"))
     return zones
 
 

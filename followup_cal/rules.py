@@ -10,14 +10,14 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import texts
 from .config import Settings
 from .detect import company_key
 from .model import Busy, Contact, FollowUp, History, Interview, Outcome, Person
-from .slots import Calendar, HolidaySource
+from .slots import Calendar, HolidaySource, local_day
 
 FINAL = ("offer", "rejected", "withdrawn")
 UID_DOMAIN = "followup-cal"
@@ -46,44 +46,74 @@ class _Planner:
     def __init__(self, settings: Settings, busy: Sequence[Busy], now: datetime,
                  holidays: HolidaySource | None = None):
         self.s = settings
-        self.now = now
+        self.now = _ceil_minute(now.astimezone(UTC))
         self.user_zone = settings.timezone
         self.cal = Calendar(settings, busy, holidays)
 
     def make(self, iv: Interview, kind: str, channel: str | None, who: Person | None,
-             start: datetime, minutes: int, zone: str, ordinal: int = 0) -> FollowUp:
+             start: datetime, minutes: int, zone: str, ordinal: int = 0,
+             arrive: datetime | None = None, previous: datetime | None = None) -> FollowUp:
+        """`arrive`: when an e-mail is to land or a call to happen, if not at `start`."""
         key = follow_up_key(iv, kind, who, ordinal)
+        start = start.astimezone(UTC)  # an instant: a local time in a repeated hour never
+        # equals one in another zone (PEP 495); sinks convert to the zone they need
+        slot = texts.Slot(arrive or start, zone, self.user_zone, previous)
         return FollowUp(
             uid=uid_for(key), key=key, kind=kind, channel=channel, company=iv.company,
-            role=iv.role, interview_uid=iv.uid, interview_identity=iv.identity,
+            role=texts.role(iv), interview_uid=iv.uid, interview_identity=iv.identity,
             recipient=who, start=start, end=start + timedelta(minutes=minutes),
-            timezone=zone, summary=texts.summary(kind, channel, iv, who),
-            description=texts.description(kind, channel, iv, who, ordinal),
+            timezone=zone, summary=texts.summary(kind, channel, iv, who, slot),
+            description=texts.description(kind, channel, iv, who, ordinal, slot),
             busy=channel == "phone",
         )
 
-    def in_window(self, start: datetime, deadline: datetime, zone: str) -> datetime | None:
-        """`start`, or the first business-day moment after it that is not past.
+    def place(self, start: datetime, deadline: datetime, business: bool) -> datetime | None:
+        """`start`, or the first moment after it that is not past, in the candidate's
+        waking hours and (if `business`) on a business day.
 
         None when that is later than `deadline`: a thank-you three days late is
         worse than none (DESIGN.md guards).
         """
-        tz = ZoneInfo(zone)
-        start = max(start, _ceil_minute(self.now))
-        local = start.astimezone(tz)
-        if not self.cal.is_business_day(local.date()):
-            day = self.cal.next_business_day(local.date())
-            start = max(self.cal.at(day, self.s.workday_start, zone), start)
-        return start if start <= deadline else None
+        t = max(start, self.now)
+        for _ in range(60):
+            day = local_day(t, self.user_zone)
+            if business and not self.cal.is_business_day(day):
+                t = max(t, self.cal.at(self.cal.next_business_day(day), self.s.workday_start,
+                                       self.user_zone))
+            elif not self.cal.awake(t):
+                t = self.cal.next_awake(t)
+            else:
+                break
+        return t if t <= deadline else None
+
+    def same_evening(self, t: datetime, after: datetime) -> datetime:
+        """A task due after the candidate's bedtime moves back to their last waking
+        moment that evening, if that is still after `after` (the interview's end)."""
+        if self.cal.awake(t):
+            return t
+        evening = self.cal.last_awake(t, days=1)
+        return evening if evening is not None and evening >= max(after, self.now) else t
 
     # -- per interview: prep, thank-you email, thank-you note ---------------------
 
     def prep(self, iv: Interview) -> list[FollowUp]:
-        """Before an upcoming interview: ask about timing, cards, resume (000-004)."""
-        start = iv.start - timedelta(minutes=self.s.prep_minutes_before)
+        """Before an upcoming interview: ask about timing, cards, resume (000-004).
+
+        Exactly `prep_minutes_before` before the start in real time. When the
+        candidate is asleep then but awake for the interview, it moves into their
+        waking hours: that morning if it is still before the start, else the
+        evening before. An interview outside their waking hours keeps it exact.
+        """
+        begins = iv.start.astimezone(UTC)
+        start = begins - timedelta(minutes=self.s.prep_minutes_before)
+        if not self.cal.awake(start) and self.cal.awake(begins):
+            morning = self.cal.waking(local_day(begins, self.user_zone))[0]
+            evening = self.cal.last_awake(start)
+            start = morning if start < morning < begins else evening or start
         if start < self.now:
             return []
         minutes = min(self.s.prep_minutes, self.s.prep_minutes_before) or self.s.prep_minutes
+        minutes = min(minutes, max(1, int((begins - start).total_seconds() // 60)))
         return [self.make(iv, "prep", None, None, start, minutes, self.user_zone)]
 
     def recipients(self, iv: Interview) -> tuple[Person | None, ...]:
@@ -91,11 +121,17 @@ class _Planner:
         return iv.interviewers or (None,)
 
     def thank_you_emails(self, iv: Interview) -> list[FollowUp]:
-        """Same day, about an hour after the end, never past 24 h (000, 002, 004)."""
+        """Same day, about an hour after the end, never past 24 h (000, 002, 004).
+
+        Weekends and holidays too: the interviewer worked that day (DESIGN.md "Time").
+        Inside the candidate's waking hours: the same evening when the hour after
+        falls past their bedtime, else their next morning.
+        """
         s = self.s
-        start = iv.end + timedelta(minutes=s.thank_you_email_delay_minutes)
-        deadline = iv.end + timedelta(hours=s.thank_you_email_deadline_hours)
-        at = self.in_window(start, deadline, self.user_zone)
+        end = iv.end.astimezone(UTC)
+        start = self.same_evening(end + timedelta(minutes=s.thank_you_email_delay_minutes), end)
+        deadline = end + timedelta(hours=s.thank_you_email_deadline_hours)
+        at = self.place(start, deadline, business=False)
         if at is None:
             return []
         return [self.make(iv, "thank_you_email", "email", who, at, s.task_minutes,
@@ -104,18 +140,30 @@ class _Planner:
     def thank_you_notes(self, iv: Interview) -> list[FollowUp]:
         """Mailed the next business morning; within 48 h, on a business day (001, 002)."""
         s, zone = self.s, self.user_zone
-        deadline = iv.end + timedelta(hours=s.thank_you_note_deadline_hours)
-        end_day = iv.end.astimezone(ZoneInfo(zone)).date()
-        start = self.cal.at(self.cal.business_day_after(end_day), s.thank_you_note_time, zone)
+        end = iv.end.astimezone(UTC)
+        deadline = end + timedelta(hours=s.thank_you_note_deadline_hours)
+        start = self.cal.at(self.cal.business_day_after(local_day(end, zone)),
+                            s.thank_you_note_time, zone)
         if start > deadline:  # e.g. a Friday interview: mail it the same evening
-            start = iv.end + timedelta(minutes=s.thank_you_note_delay_minutes)
-        at = self.in_window(start, deadline, zone)
+            start = self.same_evening(end + timedelta(minutes=s.thank_you_note_delay_minutes),
+                                      end)
+        at = self.place(start, deadline, business=True)
         if at is None:
             return []
         return [self.make(iv, "thank_you_note", "mail", who, at, s.task_minutes, zone)
                 for who in self.recipients(iv)]
 
     # -- per application: inquiries and the stop ------------------------------------
+
+    def reminder(self, arrive: datetime, not_before: datetime) -> datetime | None:
+        """When the candidate writes an e-mail meant to arrive at `arrive`.
+
+        At `arrive` itself when they are awake then on a business day of theirs;
+        else their last waking moment on a business day before it: the e-mail is
+        scheduled to send (DESIGN.md "Time"). None when that is before `not_before`.
+        """
+        at = self.cal.last_awake(arrive, business=True)
+        return at if at is not None and at >= not_before else None
 
     def inquiries(self, ivs: list[Interview], made: list[Contact]) -> list[FollowUp]:
         """Check-ins after the latest round, spaced and capped, then move on.
@@ -144,33 +192,43 @@ class _Planner:
             end_day = anchor.end.astimezone(tz).date()
             day = self.cal.next_business_day(end_day + timedelta(days=s.check_in_days))
         gap = timedelta(days=s.inquiry_gap_days)
-        times = sorted(c.at for c in made)
+        times = sorted(c.at.astimezone(UTC) for c in made)
         last = times[-1] if times else None
         count = len(times)
         out: list[FollowUp] = []
         recruiter = anchor.recruiter
-        while count < s.max_inquiries:
-            not_before = max(self.now, anchor.end, last + gap if last else self.now)
-            start_day = max(day, not_before.astimezone(tz).date())
+        previous = last
+        tries = 0
+        while count < s.max_inquiries and tries < s.slot_search_days:
+            not_before = max(self.now, anchor.end.astimezone(UTC),
+                             last + gap if last else self.now)
+            start_day = max(day, local_day(not_before, zone))
             minutes = s.call_minutes if channel == "phone" else s.task_minutes
-            at = self.cal.mid_morning(start_day, zone, not_before, minutes)
-            if at is None:
+            arrive = self.cal.mid_morning(start_day, zone, not_before, minutes)
+            if arrive is None:
                 return out
+            at = arrive if channel == "phone" else self.reminder(arrive, not_before)
+            if at is None:  # too late to write it before then: the next business day
+                tries += 1
+                day = self.cal.business_day_after(local_day(arrive, zone))
+                continue
             count += 1
             out.append(self.make(anchor, "check_in", channel, recruiter, at, minutes, zone,
-                                 ordinal=count))
-            last = at
-            day = (at + gap).astimezone(tz).date()
+                                 ordinal=count, arrive=arrive, previous=previous))
+            last = previous = arrive
+            day = local_day(arrive + gap, zone)
             channel = s.check_in_channel  # further inquiries: e-mail, less intrusive (001)
         if last is not None:
             after = max(last + timedelta(days=s.move_on_days), self.now)
-            day = self.cal.next_business_day(after.astimezone(ZoneInfo(self.user_zone)).date())
+            day = self.cal.next_business_day(local_day(after, self.user_zone))
             at = self.cal.at(day, s.workday_start, self.user_zone)
             if at < after:
                 at = self.cal.at(self.cal.business_day_after(day), s.workday_start,
                                  self.user_zone)
-            out.append(self.make(anchor, "move_on", None, None, at, s.task_minutes,
-                                 self.user_zone))
+            at = self.place(at, at + timedelta(days=s.slot_search_days), business=True)
+            if at is not None:
+                out.append(self.make(anchor, "move_on", None, None, at, s.task_minutes,
+                                     self.user_zone))
         return out
 
 

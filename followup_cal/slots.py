@@ -1,14 +1,16 @@
-"""Business days and free mid-morning slots.
+"""Business days, waking hours and free mid-morning slots.
 
 All wall-clock times are built in the zone they are meant in, so a 10:00 call
-stays at 10:00 across a daylight-saving change (DESIGN.md "Time zones").
+stays at 10:00 across a daylight-saving change; every offset is counted in UTC
+(DESIGN.md "Time"). What this module returns is in UTC: comparing two aware
+datetimes that share a tzinfo compares their wall times, not the instants.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -19,6 +21,35 @@ from .model import Busy
 # callers that may do I/O can pass a disk-cached one (holidays_cache) while the
 # planner itself stays pure.
 HolidaySource = Callable[[str, str | None, int], Collection[date]]
+
+
+def wall(day: date, clock: time, zone: str) -> datetime:
+    """`clock` on `day` in `zone`, as a UTC instant.
+
+    A wall time that does not exist that day (the spring-forward gap) moves
+    forward to the first that does, the moment of the change (DESIGN.md "Time");
+    an ambiguous one (fall-back) is the first of the two.
+    """
+    tz = ZoneInfo(zone)
+    naive = datetime.combine(day, clock)
+    first = naive.replace(tzinfo=tz).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == naive:
+        return first
+    # In a gap: fold=1 reads it with the offset after the change, an earlier
+    # instant before the gap; the change itself lies between the two readings.
+    lo = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    lo, hi = min(lo, first), max(lo, first)
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) // 2
+        if mid.astimezone(tz).replace(tzinfo=None) >= naive:
+            hi = mid
+        else:
+            lo = mid
+    return hi.replace(microsecond=0)
+
+
+def local_day(t: datetime, zone: str) -> date:
+    return t.astimezone(ZoneInfo(zone)).date()
 
 
 @lru_cache(maxsize=32)
@@ -37,7 +68,9 @@ class Calendar:
         self.settings = settings
         self._holiday_source: HolidaySource = holidays or _holidays
         self._holiday_years: dict[int, Collection[date]] = {}  # asked thousands of times
-        self.busy = sorted(busy, key=lambda b: (b.start, b.end))
+        self._waking: dict[date, tuple[datetime, datetime]] = {}
+        self.busy = sorted((Busy(b.start.astimezone(UTC), b.end.astimezone(UTC)) for b in busy),
+                           key=lambda b: (b.start, b.end))
         self._starts = [b.start for b in self.busy]
         # the longest busy block bounds how far back an overlap can start
         self._longest = max((b.end - b.start for b in self.busy), default=timedelta(0))
@@ -62,6 +95,7 @@ class Calendar:
         return self.next_business_day(day + timedelta(days=1))
 
     def is_free(self, start: datetime, end: datetime) -> bool:
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         lo = bisect_left(self._starts, start - self._longest)
         for b in self.busy[lo:]:
             if b.start >= end:
@@ -71,7 +105,45 @@ class Calendar:
         return True
 
     def at(self, day: date, clock: time, zone: str) -> datetime:
-        return datetime.combine(day, clock, ZoneInfo(zone))
+        return wall(day, clock, zone)
+
+    # -- the candidate's waking hours (issue 11) -------------------------------------
+
+    def waking(self, day: date) -> tuple[datetime, datetime]:
+        """The first and the last moment a task of `task_minutes` can start on `day`."""
+        hours = self._waking.get(day)
+        if hours is None:
+            s = self.settings
+            first, last = s.waking_hours
+            hours = (wall(day, first, s.timezone),
+                     wall(day, last, s.timezone) - timedelta(minutes=s.task_minutes))
+            self._waking[day] = hours
+        return hours
+
+    def awake(self, t: datetime) -> bool:
+        first, last = self.waking(local_day(t, self.settings.timezone))
+        return first <= t <= last
+
+    def next_awake(self, t: datetime) -> datetime:
+        """`t` if the candidate is awake then, else their next waking morning."""
+        day = local_day(t, self.settings.timezone)
+        first, last = self.waking(day)
+        if t < first:
+            return first
+        if t <= last:
+            return t
+        return self.waking(day + timedelta(days=1))[0]
+
+    def last_awake(self, t: datetime, business: bool = False,
+                   days: int = 14) -> datetime | None:
+        """The latest waking moment at or before `t` (on a business day if asked)."""
+        day = local_day(t, self.settings.timezone)
+        for _ in range(days):
+            first, last = self.waking(day)
+            if first <= t and (not business or self.is_business_day(day)):
+                return min(t, last)
+            day -= timedelta(days=1)
+        return None
 
     def mid_morning(
         self, day: date, zone: str, not_before: datetime, minutes: int
@@ -85,9 +157,10 @@ class Calendar:
         length = timedelta(minutes=minutes)
         step = timedelta(minutes=max(1, s.slot_step_minutes))
         day = self.next_business_day(day)
+        not_before = not_before.astimezone(UTC)
         for _ in range(max(1, s.slot_search_days)):
-            start = self.at(day, s.call_window_start, zone)
-            last = self.at(day, s.call_window_end, zone) - length
+            start = wall(day, s.call_window_start, zone)
+            last = wall(day, s.call_window_end, zone) - length
             while start <= last:
                 if start >= not_before and self.is_free(start, start + length):
                     return start

@@ -61,7 +61,9 @@ def test_file_is_publishable_rfc5545(tmp_path):
         assert str(ev["TRANSP"]) == ("OPAQUE" if "Call " in str(ev["SUMMARY"]) else "TRANSPARENT")
         assert kind and ev.get("CATEGORIES")
         if kind == "thank_you_email":
-            assert "mailto:" in str(ev["DESCRIPTION"])
+            # plain text a calendar app shows as written: the address, no mailto link
+            assert str(ev["DESCRIPTION"]).startswith("To: ") and "mailto:" not in str(
+                ev["DESCRIPTION"])
             assert "[something you discussed]" in str(ev["DESCRIPTION"])
 
 

@@ -78,12 +78,22 @@ def test_invariants(scenario):
     items = plan(ivs, history, busy, S, now)
     cal = Calendar(S, busy)
     assert len({f.uid for f in items}) == len(items)
+    ends = {iv.uid: iv.end for iv in ivs}
     for f in items:
         assert f.start >= now, "nothing in the past"
-        if f.kind != "prep":
+        mine = f.start.astimezone(S.tz)
+        if f.channel != "phone" and f.kind != "prep":
+            # the candidate's own tasks: in their waking hours (issue 11)
+            assert cal.awake(f.start), f
+        if f.kind == "thank_you_email":
+            # weekends and holidays too, never past 24 h (seeds 000, 002, 004)
+            assert f.start - ends[f.interview_uid] <= timedelta(
+                hours=S.thank_you_email_deadline_hours)
+        elif f.kind != "prep" and f.channel != "phone":
+            assert cal.is_business_day(mine.date()), f
+        if f.channel == "phone":
             local = f.start.astimezone(ZoneInfo(f.timezone))
             assert cal.is_business_day(local.date()), f
-        if f.channel == "phone":
             local = f.start.astimezone(ZoneInfo(f.timezone)).time()
             assert S.call_window_start <= local and f.end.astimezone(
                 ZoneInfo(f.timezone)).time() <= S.call_window_end

@@ -59,8 +59,11 @@ def test_thank_you_email_per_interviewer_an_hour_after():
 
 def test_thank_you_email_late_but_in_window_goes_now_and_after_window_is_dropped():
     """A thank-you three days late is worse than none (DESIGN.md guards)."""
-    late = run([interview(TUE)], now=at(2026, 3, 3, 21, 7) + timedelta(seconds=30))
-    assert {f.start for f in kinds(late, "thank_you_email")} == {at(2026, 3, 3, 21, 8)}
+    late = run([interview(TUE)], now=at(2026, 3, 3, 19, 7) + timedelta(seconds=30))
+    assert {f.start for f in kinds(late, "thank_you_email")} == {at(2026, 3, 3, 19, 8)}
+    # past the candidate's bedtime (waking_hours): their next morning, still < 24 h
+    night = run([interview(TUE)], now=at(2026, 3, 3, 22, 7))
+    assert {f.start for f in kinds(night, "thank_you_email")} == {at(2026, 3, 4, 8)}
     gone = run([interview(TUE)], now=at(2026, 3, 4, 15, 1))
     assert kinds(gone, "thank_you_email") == []
 
@@ -146,7 +149,8 @@ def test_dst_change_keeps_ten_oclock():
 def test_employer_zone_mid_morning_across_european_dst():
     """Berlin changes on 2026-03-29, New York earlier: still 10:00 in Berlin."""
     iv = interview(at(2026, 3, 24, 10, tz=BERLIN))
-    checks = kinds(run([iv], now=at(2026, 3, 20)), "check_in")
+    calls = replace(S, check_in_channel="phone")
+    checks = kinds(run([iv], now=at(2026, 3, 20), settings=calls), "check_in")
     assert checks and all(
         (c.start.astimezone(BERLIN).hour, c.start.astimezone(BERLIN).minute) == (10, 0)
         for c in checks
