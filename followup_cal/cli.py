@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from . import __version__, cli_google, cli_state
+from . import __version__, cli_state, cli_sync
 from .cli_common import NAME, UsageProblem, common, handled, parse_now, prepare
 from .cli_common import err as _err
 
@@ -20,8 +20,20 @@ __all__ = ["NAME", "UsageProblem", "build_plan", "cli", "common", "handled", "ma
            "prepare"]
 
 
+def sources_for(paths: tuple[str, ...], names: tuple[str, ...], settings) -> list:
+    """The .ics files, then the calendar accounts named (`--google` is `--calendar google`)."""
+    from .calendars.files import IcsFiles
+
+    sources: list = [IcsFiles(paths)] if paths else []
+    if names:
+        from .calendars.choose import instance, pick
+
+        sources += [instance(a, settings) for a in pick(names, settings)]
+    return sources
+
+
 def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = False,
-               quiet: bool = False):
+               quiet: bool = False, calendars: tuple[str, ...] = ()):
     """Read the calendars and plan through the one pipeline (pipeline.py).
 
     `sink(ledger, items)` writes the plan somewhere and records that it did, in
@@ -29,24 +41,25 @@ def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = 
     progress line on a terminal when it takes a while, unless `quiet` (issue 15).
     """
     from . import pipeline
-    from .calendars.files import IcsFiles
     from .ledger import Ledger
     from .views import progress, reading_message
 
-    if not paths and not google:
-        raise UsageProblem("no calendar given: pass an .ics file, or --google")
-    sources: list = [IcsFiles(paths)] if paths else []
-    if google:
-        from .google import GoogleSource
-
-        sources.append(GoogleSource())
-    message = "Reading Google Calendar…" if google else reading_message(paths)
+    names = tuple(calendars) + (("google",) if google else ())
+    if not paths and not names:
+        raise UsageProblem("no calendar given: pass an .ics file, --calendar NAME, or --google")
+    sources = sources_for(paths, names, settings)
+    message = (f"Reading {', '.join(names)}…" if names else reading_message(paths))
     with progress(message, not quiet):
         data = pipeline.collect(sources, settings, now)
     for warning in data.warnings:
         _err(f"warning: {warning}")
     with Ledger.open() as ledger:
         return pipeline.plan(data, settings, now, ledger, sink=sink)
+
+
+CALENDAR_OPTION = click.option(
+    "--calendar", "calendars", multiple=True, metavar="NAME",
+    help="Read interviews from this [calendars.NAME] account (repeatable; google is built in).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,14 +82,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="An .ics export to read (repeatable; - for stdin).")
 @click.option("--google", "google", is_flag=True,
               help="Read interviews from Google Calendar (after `followup-cal auth`).")
+@CALENDAR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array for scripts.")
 @common
 @click.pass_context
 @handled
-def plan_cmd(ctx, paths, google, as_json, now, timezone, me, debug):
+def plan_cmd(ctx, paths, google, calendars, as_json, now, timezone, me, debug):
     """Show the follow-ups still to do."""
     settings, now = prepare(ctx, timezone, me, now, debug)
-    items = build_plan(paths, settings, now, google=google, quiet=as_json)
+    items = build_plan(paths, settings, now, google=google, quiet=as_json, calendars=calendars)
     if as_json:
         click.echo(json.dumps([f.as_json(settings.tz) for f in items], indent=2,
                               ensure_ascii=False))
@@ -91,10 +105,11 @@ def plan_cmd(ctx, paths, google, as_json, now, timezone, me, debug):
               help="Where to write the follow-ups (- for stdout).")
 @click.option("--google", "google", is_flag=True,
               help="Read interviews from Google Calendar (after `followup-cal auth`).")
+@CALENDAR_OPTION
 @common
 @click.pass_context
 @handled
-def export_cmd(ctx, files, paths, output, google, now, timezone, me, debug):
+def export_cmd(ctx, files, paths, output, google, calendars, now, timezone, me, debug):
     """Write the follow-ups as an .ics file to import into any calendar app."""
     from pathlib import Path
 
@@ -108,7 +123,8 @@ def export_cmd(ctx, files, paths, output, google, now, timezone, me, debug):
         write_atomic(output, to_ical(items, settings, now))
         ledger.record_written(target, items, now)
 
-    items = build_plan(tuple(files) + tuple(paths), settings, now, sink=sink, google=google)
+    items = build_plan(tuple(files) + tuple(paths), settings, now, sink=sink, google=google,
+                       calendars=calendars)
     if output != "-":
         _err(f"wrote {len(items)} follow-up{'s' if len(items) != 1 else ''} to {output}")
 
@@ -140,7 +156,7 @@ def print_table(items, settings) -> None:
 
 
 for _command in (cli_state.outcome_cmd, cli_state.contacted_cmd, cli_state.status_cmd,
-                 cli_google.auth_cmd, cli_google.sync_cmd):
+                 cli_sync.auth_cmd, cli_sync.sync_cmd):
     cli.add_command(_command)
 
 

@@ -213,8 +213,8 @@ def build_settings(
     raw = _load_toml(path or config_path())
     values: dict = {}
     for key, value in {**raw, **(overrides or {})}.items():
-        if key in ACCOUNT_SECTIONS:
-            continue  # account tables: read by followup_cal.accounts
+        if key in ACCOUNT_SECTIONS or key == "sync_to":
+            continue  # account tables and which one sync writes: calendars.choose
         values[key] = _coerce(key, value)
     if values.get("call_window_end", time(11, 30)) <= values.get("call_window_start", time(10)):
         raise ConfigError("call_window_end must be after call_window_start")

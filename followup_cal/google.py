@@ -40,7 +40,6 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -267,12 +266,13 @@ class Client:
         self._calendar_list: list[dict] | None = None
 
     @classmethod
-    def connect(cls, settings: Settings) -> Client:
+    def connect(cls, settings: Settings, retries: int | None = None) -> Client:
         """Load the saved token (never interactive) and build the real client."""
         from . import auth
 
         creds = auth.load()
-        return cls(build_service(creds), settings.google_retries, creds, auth.granted(creds))
+        retries = settings.google_retries if retries is None else retries
+        return cls(build_service(creds), retries, creds, auth.granted(creds))
 
     @property
     def can_list(self) -> bool:
@@ -507,19 +507,40 @@ def _rfc3339(t: datetime) -> str:
     return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-@dataclass
-class GoogleSource:
-    """Google Calendar as a Source: the configured calendars (or `calendars`)."""
+class GoogleCalendar:
+    """The Google account signed in with `followup-cal auth`, as a Source.
 
-    client: Client | None = None
-    calendars: Sequence[str] | None = None
-    name: str = "google"
+    Its `read` calendars and `retries` come from a `[calendars.google]` table,
+    else from the `google_calendars` / `google_retries` settings (their old
+    names). Writing is `sync` below (its own rules still, see sync.py).
+    """
+
+    name = "google"
+
+    def __init__(self, account=None, settings: Settings | None = None,
+                 client: Client | None = None):
+        options = account.options if account is not None else {}
+        self.calendars = account.texts("read") if "read" in options else None
+        retries = options.get("retries")
+        if retries is not None and (not isinstance(retries, int) or isinstance(retries, bool)
+                                    or retries < 0):
+            raise ConfigError(f"{account.where}.retries: expected a whole number >= 0")
+        self.retries = retries
+        self.client = client
+
+    def connect(self, settings: Settings) -> Client:
+        if self.client is None:
+            self.client = Client.connect(settings, self.retries)
+        return self.client
 
     def read(self, window: Window, settings: Settings) -> Reading:
         with one_line_errors():
-            self.client = self.client or Client.connect(settings)
-            events, me, warnings = read_events(self.client, settings, window, self.calendars)
+            client = self.connect(settings)
+            events, me, warnings = read_events(client, settings, window, self.calendars)
         return Reading(tuple(events), frozenset(me), tuple(warnings))
+
+
+GoogleSource = GoogleCalendar  # the name pipeline tests use
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -1099,21 +1120,26 @@ class Sink:
                 raise
 
 
-def sync(paths: Sequence[str], settings: Settings, now: datetime, *, target: str | None = None,
+def sync(sources: Sequence, settings: Settings, now: datetime, *,
+         calendar: GoogleCalendar | None = None, target: str | None = None,
          dry_run: bool = False, client: Client | None = None,
          warn: Callable[[str], None] | None = None) -> tuple[list[FollowUp], SyncResult]:
-    """Read, plan (the one pipeline), reconcile, record. Returns the plan and what was done."""
+    """Read `sources`, plan (the one pipeline), reconcile Google, record. Returns the plan
+    and what was done. Google sources among `sources` share the sink's client."""
     from . import pipeline
-    from .calendars.files import IcsFiles
     from .ledger import Ledger
 
     with one_line_errors():
-        client = client or Client.connect(settings)
+        own = calendar or next((s for s in sources if isinstance(s, GoogleCalendar)),
+                               GoogleCalendar())
+        client = client or own.connect(settings)
+        for source in sources:
+            if isinstance(source, GoogleCalendar):
+                source.client = client
         from . import auth
 
         with auth.saving_refreshes(client.creds):
-            sources = [IcsFiles(paths)] if paths else []
-            data = pipeline.collect([*sources, GoogleSource(client)], settings, now)
+            data = pipeline.collect(sources, settings, now)
             for w in data.warnings:
                 if warn:
                     warn(w)

@@ -1,7 +1,7 @@
-"""Commands that talk to Google Calendar: `auth` and `sync` (issue 3).
+"""`auth` (Google sign-in) and `sync` (keep any calendar account in line; issues 3, 13).
 
-Nothing from google-api-python-client or google-auth is imported until one of
-these commands runs, so `followup-cal --help` stays fast.
+No service's client is imported until one of these commands runs, so
+`followup-cal --help` stays fast.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def failure_line(result) -> str:
 
 
 def _where(result) -> str:
+    if not result.target.startswith("google:"):
+        return result.target + ("" if result.calendar_id else " (not created yet)")
     from .google import CALENDAR_NAME
 
     if not result.dedicated:
@@ -105,29 +107,44 @@ def auth_cmd(ctx, credentials, port, debug):
     click.echo(f"signed in; token saved to {path}")
 
 @click.command("sync")
+@click.option("--calendar", "calendars", multiple=True, metavar="NAME",
+              help="Read interviews from this [calendars.NAME] account (repeatable; default: "
+                   "every configured account, else google).")
 @click.option("--ics", "paths", multiple=True, metavar="FILE",
               help="Also read interviews from this .ics export (repeatable).")
+@click.option("--to", "to", metavar="NAME",
+              help="Keep the follow-ups in this account's calendar (default: the one account "
+                   "read, else the sync_to setting).")
 @click.option("--dry-run", is_flag=True, help="Print the changes; write nothing.")
 @click.option("--target", "target", metavar="CALENDAR_ID",
-              help='Write to this calendar (e.g. primary) instead of the dedicated '
+              help='Google: write to this calendar (e.g. primary) instead of the dedicated '
                    '"Interview follow-ups" one.')
 @click.option("-v", "--verbose", is_flag=True, help="Print every change and warning.")
 @common
 @click.pass_context
 @handled
-def sync_cmd(ctx, paths, dry_run, target, verbose, now, timezone, me, debug):
-    """Write the follow-ups to Google Calendar, and keep them in line with the plan.
+def sync_cmd(ctx, calendars, paths, to, dry_run, target, verbose, now, timezone, me, debug):
+    """Write the follow-ups to a calendar, and keep them in line with the plan.
 
     Creates what is missing, moves what changed, deletes what is no longer
     planned, never touches events it did not write, and never re-creates one
     you deleted. Quiet: one summary line, for cron.
     """
-    from . import google
+    from .calendars.choose import instance, pick, write_to
+    from .calendars.files import IcsFiles
+    from .errors import RemoteError
     from .views import progress
 
     settings, now = prepare(ctx, timezone, me, now, debug)
     if target is not None and not target.strip():
         raise UsageProblem("--target: give a calendar id, e.g. primary")
+    read = pick(calendars, settings)
+    account = write_to(to, read, settings)
+    if target is not None and account.type != "google":
+        raise UsageProblem(f"--target: only for Google; {account.name!r} is {account.type}")
+    objects = {a.name: instance(a, settings) for a in [*read, account]}
+    sources = [IcsFiles(paths)] if paths else []
+    sources += [objects[a.name] for a in read]
 
     def warn(message: str) -> None:
         if verbose:
@@ -138,9 +155,10 @@ def sync_cmd(ctx, paths, dry_run, target, verbose, now, timezone, me, debug):
             click.echo("another sync is running; this one did nothing")
             return
         # a slow server shows a progress line on a terminal; -v prints as it goes
-        with progress("Syncing with Google Calendar…", not verbose):
-            _items, result = google.sync(paths, settings, now, target=target,
-                                         dry_run=dry_run, warn=warn)
+        where = "Google Calendar" if account.type == "google" else account.name
+        with progress(f"Syncing with {where}…", not verbose):
+            result = _sync(sources, objects[account.name], account.type, settings, now,
+                           target=target, dry_run=dry_run, warn=warn)
     for message in result.warnings:
         click.echo(f"followup-cal: warning: {message}", err=True)
     if dry_run or verbose:
@@ -153,4 +171,27 @@ def sync_cmd(ctx, paths, dry_run, target, verbose, now, timezone, me, debug):
         for failure in result.failures[1:]:
             click.echo(f"followup-cal: {failure}", err=True)
     if result.failures:
-        raise google.GoogleError(failure_line(result))
+        raise RemoteError(failure_line(result))
+
+
+def _sync(sources, sink, kind: str, settings, now, *, target, dry_run, warn):
+    """Plan through the one pipeline, then keep `sink` in line (sync.reconcile; Google
+    still through its own sink, see sync.py)."""
+    if kind == "google":
+        from . import google
+
+        return google.sync(sources, settings, now, calendar=sink, target=target,
+                           dry_run=dry_run, warn=warn)[1]
+    from . import pipeline
+    from .ledger import Ledger
+    from .sync import reconcile
+
+    data = pipeline.collect(sources, settings, now)
+    for message in data.warnings:
+        warn(message)
+    with Ledger.open() as ledger:
+        items = pipeline.plan(data, settings, now, ledger)
+        result = reconcile(items, sink, ledger, now, dry_run=dry_run,
+                           interviews=data.interviews)
+    result.dedicated = False
+    return result
