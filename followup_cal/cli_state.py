@@ -151,6 +151,9 @@ def print_status(rows, settings) -> None:
         last = f"{r.last_interview.astimezone(tz):%Y-%m-%d}" if r.last_interview else ""
         ahead = (f"{r.next.kind.replace('_', ' ')}\n{r.next.start.astimezone(tz):%a %m-%d %H:%M}"
                  if r.next else "—")
+        outcome = r.outcome or ""
+        if r.outcome == "heard-back" and r.replied:  # issue 14: found in a mailbox
+            outcome = f"replied {r.replied.astimezone(tz):%Y-%m-%d}"
         table.add_row(name, last, ", ".join(p.label for p in r.interviewers),
-                      f"{r.inquiries_made}/{r.inquiries_allowed}", ahead, r.outcome or "")
+                      f"{r.inquiries_made}/{r.inquiries_allowed}", ahead, outcome)
     console.print(table)
