@@ -10,6 +10,7 @@ from __future__ import annotations
 import imaplib
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -26,12 +27,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (openssl), for STARTTLS tests."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
 class IMAPServer:
-    def __init__(self) -> None:
+    """pymap on a free port; with `cert` (cert, key) it offers STARTTLS and, like any
+    server with TLS, takes no password before it."""
+
+    def __init__(self, cert: tuple[Path, Path] | None = None) -> None:
         self.port = free_port()
+        self.cert = cert
         pymap = Path(sys.executable).with_name("pymap")
+        tls = ["--cert", str(cert[0]), "--key", str(cert[1])] if cert else ["--no-tls"]
         self.proc = subprocess.Popen(
-            [str(pymap), "--host", "127.0.0.1", "--port", str(self.port), "--no-tls", "dict",
+            [str(pymap), "--host", "127.0.0.1", "--port", str(self.port), *tls, "dict",
              "--demo-user", USER, "--demo-password", PASSWORD],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
         deadline = time.monotonic() + 20
@@ -47,6 +63,8 @@ class IMAPServer:
 
     def _login(self) -> imaplib.IMAP4:
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        if self.cert:
+            conn.starttls(ssl_context=ssl.create_default_context(cafile=str(self.cert[0])))
         conn.login(USER, PASSWORD)
         return conn
 

@@ -14,7 +14,15 @@ import sqlite3
 from datetime import datetime, timezone
 
 import pytest
-from imap_server import PASSWORD, USER, IMAPServer, SilentServer, free_port, message
+from imap_server import (
+    PASSWORD,
+    USER,
+    IMAPServer,
+    SilentServer,
+    free_port,
+    message,
+    self_signed,
+)
 
 from followup_cal.accounts import Account
 from followup_cal.config import ConfigError
@@ -38,10 +46,13 @@ def imap():
 
 
 def configure(home, port: int, *, password: str = PASSWORD, folders=None, timeout=5,
-              host="127.0.0.1", tls="none") -> None:
+              host="127.0.0.1", tls="none", ca_file=None) -> None:
     text = (f'[mail.personal]\ntype = "imap"\nhost = "{host}"\nport = {port}\n'
             f'tls = "{tls}"\nusername = "{USER}"\npassword = "{password}"\n'
             f"timeout = {timeout}\n")
+    if ca_file is not None:
+        text += f'ca_file = "{ca_file}"\n'
+
     if folders is not None:
         text += "folders = [" + ", ".join(f'"{f}"' for f in folders) + "]\n"
     path = home / "config.toml"
@@ -212,6 +223,24 @@ def test_a_mailbox_that_cannot_be_read_is_one_warning_and_the_plan_goes_on(home,
         assert secret not in text and PASSWORD not in text
 
 
+def test_starttls_with_the_servers_own_certificate(home, tmp_path):
+    cert, key = self_signed(tmp_path)
+    server = IMAPServer(cert=(cert, key))
+    try:
+        server.append(message("rita.talent@acme.com", "Thu, 03 Dec 2026 09:12:00 -0500",
+                               "<r1@acme.com>"), "03-Dec-2026 14:12:00 +0000")
+        configure(home, server.port, tls="starttls")  # the system's CAs don't know it
+        r = run()
+        assert r.code == 0 and "warning: mail.personal: TLS with 127.0.0.1" in r.err, r.err
+        assert {"check_in", "move_on"} <= kinds(r.json(), "Acme")
+        configure(home, server.port, tls="starttls", ca_file=cert)
+        r = run()
+    finally:
+        server.stop()
+    assert r.code == 0 and "warning" not in r.err, r.err
+    assert not kinds(r.json(), "Acme") & INQUIRIES
+
+
 def test_no_mail_skips_the_mailboxes_for_one_run(imap, home):
     imap.append(message("ivan@acme.com", "Thu, 03 Dec 2026 09:12:00 -0500", "<i1@acme.com>"),
                 "03-Dec-2026 14:12:00 +0000")
@@ -375,10 +404,12 @@ def test_account_options_are_checked():
     box = IMAPMail(account())
     assert (box.port, box.timeout, box.folders) == (143, 20, ("INBOX",))
     assert IMAPMail(account(tls="ssl", host="imap.example.com")).port == 993
-    for bad in ({"port": "993"}, {"timeout": 0}, {"folders": []}, {"tls": "none",
-                                                                   "host": "10.0.0.1"}):
+    for bad in ({"port": "993"}, {"timeout": 0}, {"folders": []}, {"ca_file": "/nonexistent"},
+                {"tls": "none", "host": "10.0.0.1"}, {"username": 7}):
         with pytest.raises(ConfigError):
             IMAPMail(account(**bad))
+    with pytest.raises(ConfigError, match="no password"):
+        IMAPMail(Account("mail", "m", "imap", {"host": "imap.example.com", "username": "u"}))
 
 
 def test_sync_drops_the_check_ins_a_reply_ended_and_says_when_mail_was_skipped(home, fake,

@@ -15,6 +15,7 @@ import re
 import ssl
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from ..accounts import Account
 from ..config import ConfigError
@@ -60,6 +61,10 @@ class IMAPMail:
         self.folders = account.texts("folders", ("INBOX",))
         if not self.folders:
             raise ConfigError(f"{where}.folders: give at least one folder")
+        # a server with its own certificate (at home, or the tests'): trust this PEM instead
+        self.ca_file = account.text("ca_file")
+        if self.ca_file is not None and not Path(self.ca_file).expanduser().is_file():
+            raise ConfigError(f"{where}.ca_file: no such file: {self.ca_file}")
         if not account.has_password():
             raise ConfigError(f"{where}: no password given "
                               "(password_command, password_env or password)")
@@ -87,14 +92,18 @@ class IMAPMail:
         except (imaplib.IMAP4.error, EOFError, ValueError) as exc:
             raise MailError(f"{self.server}: {_scrub(exc, password)}") from None
 
+    def _context(self) -> ssl.SSLContext:
+        cafile = str(Path(self.ca_file).expanduser()) if self.ca_file else None
+        return ssl.create_default_context(cafile=cafile)
+
     def _connect(self) -> imaplib.IMAP4:
         if self.tls == "ssl":
-            return imaplib.IMAP4_SSL(self.host, self.port, ssl_context=ssl.create_default_context(),
+            return imaplib.IMAP4_SSL(self.host, self.port, ssl_context=self._context(),
                                      timeout=self.timeout)
         conn = imaplib.IMAP4(self.host, self.port, timeout=self.timeout)
         if self.tls == "starttls":
             try:
-                conn.starttls(ssl_context=ssl.create_default_context())
+                conn.starttls(ssl_context=self._context())
             except BaseException:
                 _close(conn)
                 raise
