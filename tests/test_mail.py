@@ -444,3 +444,18 @@ def test_sync_drops_the_check_ins_a_reply_ended_and_says_when_mail_was_skipped(h
     assert "Acme: heard back 2026-12-03 (mail:personal), no check-ins" in r.err
     assert ("Acme", "check_in") not in written() and ("Acme", "move_on") not in written()
     assert ("Globex", "check_in") in written()
+
+
+def test_a_fault_of_ours_or_an_odd_folder_name_is_a_warning_too(imap, home, monkeypatch):
+    configure(home, imap.port, folders=["INBOX", "Entwürfe"])
+    r = run()
+    assert r.code == 0 and "'Entwürfe': only ASCII folder names" in r.err, r.err
+
+    def broken(self, applications, now, password):
+        raise RuntimeError(f"something with {password}")
+
+    monkeypatch.setattr(IMAPMail, "_read", broken)
+    r = run("plan", "--debug")
+    assert r.code == 0, r.err
+    assert "warning: mail.personal: failed (RuntimeError)" in r.err
+    assert PASSWORD not in r.err

@@ -78,6 +78,12 @@ def check(accounts: Sequence[Account], interviews: Iterable[Interview], ledger: 
                 warnings.append(f"{account.where}: {exc}; replies not checked this run")
                 skipped.append(account.where)
                 continue
+            except Exception as exc:  # a fault of ours must not block the calendar either
+                # the type only: the message of an unexpected error might hold anything
+                warnings.append(f"{account.where}: failed ({type(exc).__name__}); replies not "
+                                "checked this run")
+                skipped.append(account.where)
+                continue
             warnings.extend(f"{account.where}: {w}" for w in reading.warnings)
             with ledger.transaction():
                 for r in reading.replies:

@@ -120,6 +120,10 @@ class IMAPMail:
             replies: list[Reply] = []
             warnings: list[str] = []
             for folder in self.folders:
+                if not folder.isascii():  # would need modified UTF-7 (RFC 3501 5.1.3)
+                    warnings.append(f"folder {folder!r}: only ASCII folder names for now; "
+                                    "skipped")
+                    continue
                 typ, _ = conn.select(_quote(folder), readonly=True)  # EXAMINE
                 if typ != "OK":
                     warnings.append(f"no folder {folder!r} on {self.host}; skipped")
