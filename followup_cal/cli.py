@@ -95,7 +95,7 @@ def prepare(ctx: click.Context, timezone: str | None, me: tuple[str, ...], now: 
 
 
 def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = False,
-               quiet: bool = False):
+               quiet: bool = False, mail: bool = True):
     """Plan with what the ledger knows, then remember what was seen and planned.
 
     `sink(ledger, items)` writes the plan somewhere and records that it did, in
@@ -105,6 +105,8 @@ def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = 
     from .holidays_cache import holiday_dates
     from .ics import read_sources
     from .ledger import Ledger
+    from .mail import accounts as mail_accounts
+    from .mail import check as mail_check
     from .rules import plan
     from .views import progress, reading_message
 
@@ -120,14 +122,29 @@ def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = 
             data = read_sources(paths, settings, now)
     for warning in data.warnings:
         _err(f"warning: {warning}")
-    with Ledger.open() as ledger, ledger.transaction():
-        history = ledger.history(data.interviews, settings, now)
-        items = plan(data.interviews, history, data.busy, settings, now,
-                     holidays=holiday_dates)
-        ledger.remember(data.interviews, items, settings, now)
-        if sink is not None:
-            sink(ledger, items)
+    with Ledger.open() as ledger:
+        say_mail(mail_check(mail_accounts(mail), data.interviews, ledger, settings, now))
+        with ledger.transaction():
+            history = ledger.history(data.interviews, settings, now)
+            items = plan(data.interviews, history, data.busy, settings, now,
+                         holidays=holiday_dates)
+            ledger.remember(data.interviews, items, settings, now)
+            if sink is not None:
+                sink(ledger, items)
     return items
+
+
+def say_mail(found, notes: bool = True) -> None:
+    """Issue 14: a line per mail account not read, and per reply that ended inquiries."""
+    for line in found.warnings:
+        _err(f"warning: {line}")
+    for line in found.notes if notes else ():
+        _err(line)
+
+
+def no_mail_option(fn):
+    return click.option("--no-mail", "no_mail", is_flag=True,
+                        help="Don't look in the [mail.NAME] mailboxes for replies this run.")(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,13 +168,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--google", "google", is_flag=True,
               help="Read interviews from Google Calendar (after `followup-cal auth`).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array for scripts.")
+@no_mail_option
 @common
 @click.pass_context
 @handled
-def plan_cmd(ctx, paths, google, as_json, now, timezone, me, debug):
+def plan_cmd(ctx, paths, google, as_json, no_mail, now, timezone, me, debug):
     """Show the follow-ups still to do."""
     settings, now = prepare(ctx, timezone, me, now, debug)
-    items = build_plan(paths, settings, now, google=google, quiet=as_json)
+    items = build_plan(paths, settings, now, google=google, quiet=as_json,
+                       mail=not no_mail)
     if as_json:
         click.echo(json.dumps([f.as_json(settings.tz) for f in items], indent=2,
                               ensure_ascii=False))
@@ -172,10 +191,11 @@ def plan_cmd(ctx, paths, google, as_json, now, timezone, me, debug):
               help="Where to write the follow-ups (- for stdout).")
 @click.option("--google", "google", is_flag=True,
               help="Read interviews from Google Calendar (after `followup-cal auth`).")
+@no_mail_option
 @common
 @click.pass_context
 @handled
-def export_cmd(ctx, files, paths, output, google, now, timezone, me, debug):
+def export_cmd(ctx, files, paths, output, google, no_mail, now, timezone, me, debug):
     """Write the follow-ups as an .ics file to import into any calendar app."""
     from pathlib import Path
 
@@ -189,7 +209,8 @@ def export_cmd(ctx, files, paths, output, google, now, timezone, me, debug):
         write_atomic(output, to_ical(items, settings, now))
         ledger.record_written(target, items, now)
 
-    items = build_plan(tuple(files) + tuple(paths), settings, now, sink=sink, google=google)
+    items = build_plan(tuple(files) + tuple(paths), settings, now, sink=sink, google=google,
+                       mail=not no_mail)
     if output != "-":
         _err(f"wrote {len(items)} follow-up{'s' if len(items) != 1 else ''} to {output}")
 

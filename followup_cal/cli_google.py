@@ -108,6 +108,8 @@ def summary_line(result) -> str:
     failed = result.count("failed")
     if failed:
         text += f", {failed} failed (the next sync retries them)"
+    if result.mail_skipped:  # issue 14
+        text += f"; mail skipped ({', '.join(result.mail_skipped)})"
     return text
 
 
@@ -144,7 +146,7 @@ def change_line(change, tz) -> str:
 
 def register(group: click.Group) -> None:
     """Add `auth` and `sync` to the main group."""
-    from .cli import UsageProblem, common, handled, prepare
+    from .cli import UsageProblem, common, handled, no_mail_option, prepare
 
     @group.command("auth")
     @click.option("--credentials", "credentials", metavar="FILE",
@@ -193,10 +195,11 @@ def register(group: click.Group) -> None:
                   help='Write to this calendar (e.g. primary) instead of the dedicated '
                        '"Interview follow-ups" one.')
     @click.option("-v", "--verbose", is_flag=True, help="Print every change and warning.")
+    @no_mail_option
     @common
     @click.pass_context
     @handled
-    def sync_cmd(ctx, paths, dry_run, target, verbose, now, timezone, me, debug):
+    def sync_cmd(ctx, paths, dry_run, target, verbose, no_mail, now, timezone, me, debug):
         """Write the follow-ups to Google Calendar, and keep them in line with the plan.
 
         Creates what is missing, moves what changed, deletes what is no longer
@@ -222,11 +225,14 @@ def register(group: click.Group) -> None:
                 # a slow server shows a progress line on a terminal; -v prints as it goes
                 with progress("Syncing with Google Calendar…", not verbose):
                     _items, result = google.sync(paths, settings, now, target=target,
-                                                 dry_run=dry_run, warn=warn)
+                                                 dry_run=dry_run, warn=warn,
+                                                 mail=not no_mail)
             except google.CalendarNotFound as exc:
                 raise UsageProblem(str(exc)) from None
         for message in result.warnings:
             click.echo(f"followup-cal: warning: {message}", err=True)
+        for note in result.mail_notes if verbose else ():
+            click.echo(f"followup-cal: {note}", err=True)
         if dry_run or verbose:
             shown = [c for c in result.changes if verbose or c.action not in
                      ("unchanged", "kept-deleted")]

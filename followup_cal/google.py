@@ -576,6 +576,8 @@ class SyncResult:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     failures: list[str] = field(default_factory=list)  # one line per event not written
+    mail_skipped: tuple[str, ...] = ()  # issue 14: "mail.NAME" accounts not read this run
+    mail_notes: tuple[str, ...] = ()  # issue 14: replies that ended inquiries
 
     def count(self, *actions: str) -> int:
         return sum(1 for c in self.changes if c.action in actions)
@@ -1130,10 +1132,13 @@ class Sink:
 
 def sync(paths: Sequence[str], settings: Settings, now: datetime, *, target: str | None = None,
          dry_run: bool = False, client: Client | None = None,
-         warn: Callable[[str], None] | None = None) -> tuple[list[FollowUp], SyncResult]:
+         warn: Callable[[str], None] | None = None, mail: bool = True
+         ) -> tuple[list[FollowUp], SyncResult]:
     """Read, plan (the one planner), reconcile, record. Returns the plan and what was done."""
     from .holidays_cache import holiday_dates
     from .ledger import Ledger
+    from .mail import accounts as mail_accounts
+    from .mail import check as mail_check
     from .rules import plan
 
     with one_line_errors():
@@ -1146,6 +1151,7 @@ def sync(paths: Sequence[str], settings: Settings, now: datetime, *, target: str
                 if warn:
                     warn(w)
             with Ledger.open() as ledger:
+                found = mail_check(mail_accounts(mail), data.interviews, ledger, settings, now)
                 with ledger.transaction():
                     history = ledger.history(data.interviews, settings, now)
                     items = plan(data.interviews, history, data.busy, settings, now,
@@ -1154,6 +1160,8 @@ def sync(paths: Sequence[str], settings: Settings, now: datetime, *, target: str
                 sink = Sink(client, ledger, settings, now, target=target, dry_run=dry_run,
                             interviews=data.interviews)
                 result = sink.reconcile(items)
+                result.warnings[:0] = found.warnings
+                result.mail_skipped, result.mail_notes = found.skipped, found.notes
                 if not client.can_list and not target:
                     from .auth import CALENDARLIST_SCOPE, missing_message
 
