@@ -13,7 +13,17 @@ import sys
 import click
 
 from . import __version__, cli_state, cli_sync
-from .cli_common import NAME, UsageProblem, common, handled, parse_now, prepare
+from .cli_common import (
+    NAME,
+    UsageProblem,
+    common,
+    handled,
+    mail_accounts,
+    no_mail_option,
+    parse_now,
+    prepare,
+    say_mail,
+)
 from .cli_common import err as _err
 
 __all__ = ["NAME", "UsageProblem", "build_plan", "cli", "common", "handled", "main", "parse_now",
@@ -33,7 +43,7 @@ def sources_for(paths: tuple[str, ...], names: tuple[str, ...], settings) -> lis
 
 
 def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = False,
-               quiet: bool = False, calendars: tuple[str, ...] = ()):
+               quiet: bool = False, calendars: tuple[str, ...] = (), mail: bool = True):
     """Read the calendars and plan through the one pipeline (pipeline.py).
 
     `sink(ledger, items)` writes the plan somewhere and records that it did, in
@@ -54,7 +64,10 @@ def build_plan(paths: tuple[str, ...], settings, now, sink=None, google: bool = 
     for warning in data.warnings:
         _err(f"warning: {warning}")
     with Ledger.open() as ledger:
-        return pipeline.plan(data, settings, now, ledger, sink=sink)
+        planned = pipeline.plan(data, settings, now, ledger, sink=sink,
+                                mail=mail_accounts(not mail))
+    say_mail(planned.mail)
+    return planned.items
 
 
 CALENDAR_OPTION = click.option(
@@ -84,13 +97,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Read interviews from Google Calendar (after `followup-cal auth`).")
 @CALENDAR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array for scripts.")
+@no_mail_option
 @common
 @click.pass_context
 @handled
-def plan_cmd(ctx, paths, google, calendars, as_json, now, timezone, me, debug):
+def plan_cmd(ctx, paths, google, calendars, as_json, no_mail, now, timezone, me, debug):
     """Show the follow-ups still to do."""
     settings, now = prepare(ctx, timezone, me, now, debug)
-    items = build_plan(paths, settings, now, google=google, quiet=as_json, calendars=calendars)
+    items = build_plan(paths, settings, now, google=google, quiet=as_json, calendars=calendars,
+                       mail=not no_mail)
     if as_json:
         click.echo(json.dumps([f.as_json(settings.tz) for f in items], indent=2,
                               ensure_ascii=False))
@@ -106,10 +121,11 @@ def plan_cmd(ctx, paths, google, calendars, as_json, now, timezone, me, debug):
 @click.option("--google", "google", is_flag=True,
               help="Read interviews from Google Calendar (after `followup-cal auth`).")
 @CALENDAR_OPTION
+@no_mail_option
 @common
 @click.pass_context
 @handled
-def export_cmd(ctx, files, paths, output, google, calendars, now, timezone, me, debug):
+def export_cmd(ctx, files, paths, output, google, calendars, no_mail, now, timezone, me, debug):
     """Write the follow-ups as an .ics file to import into any calendar app."""
     from pathlib import Path
 
@@ -124,7 +140,7 @@ def export_cmd(ctx, files, paths, output, google, calendars, now, timezone, me, 
         ledger.record_written(target, items, now)
 
     items = build_plan(tuple(files) + tuple(paths), settings, now, sink=sink, google=google,
-                       calendars=calendars)
+                       calendars=calendars, mail=not no_mail)
     if output != "-":
         _err(f"wrote {len(items)} follow-up{'s' if len(items) != 1 else ''} to {output}")
 

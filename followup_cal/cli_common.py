@@ -91,3 +91,23 @@ def prepare(ctx: click.Context, timezone: str | None, me: tuple[str, ...], now: 
     ctx.obj["debug"] = ctx.obj.get("debug") or debug
     settings = build_settings(timezone=timezone, me=me)
     return settings, parse_now(now, settings.timezone)
+
+
+def no_mail_option(fn):
+    return click.option("--no-mail", "no_mail", is_flag=True,
+                        help="Don't look in the [mail.NAME] mailboxes for replies this run.")(fn)
+
+
+def mail_accounts(no_mail: bool):
+    """The `[mail.NAME]` accounts to look in this run (none with --no-mail)."""
+    from .mail import accounts
+
+    return accounts(not no_mail)
+
+
+def say_mail(found, notes: bool = True) -> None:
+    """Issue 14: a line per mail account not read, and per reply that ended inquiries."""
+    for line in found.warnings:
+        err(f"warning: {line}")
+    for line in found.notes if notes else ():
+        err(line)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import click
 
-from .cli_common import UsageProblem, common, handled, prepare
+from .cli_common import UsageProblem, common, handled, mail_accounts, no_mail_option, prepare
 from .sync import sync_lock
 
 __all__ = ["auth_cmd", "change_line", "failure_line", "summary_line", "sync_cmd"]
@@ -34,6 +34,8 @@ def summary_line(result) -> str:
     failed = result.count("failed")
     if failed:
         text += f", {failed} failed (the next sync retries them)"
+    if result.mail_skipped:  # issue 14
+        text += f"; mail skipped ({', '.join(result.mail_skipped)})"
     return text
 
 
@@ -120,10 +122,12 @@ def auth_cmd(ctx, credentials, port, debug):
               help='Google: write to this calendar (e.g. primary) instead of the dedicated '
                    '"Interview follow-ups" one.')
 @click.option("-v", "--verbose", is_flag=True, help="Print every change and warning.")
+@no_mail_option
 @common
 @click.pass_context
 @handled
-def sync_cmd(ctx, calendars, paths, to, dry_run, target, verbose, now, timezone, me, debug):
+def sync_cmd(ctx, calendars, paths, to, dry_run, target, verbose, no_mail, now, timezone, me,
+             debug):
     """Write the follow-ups to a calendar, and keep them in line with the plan.
 
     Creates what is missing, moves what changed, deletes what is no longer
@@ -158,9 +162,12 @@ def sync_cmd(ctx, calendars, paths, to, dry_run, target, verbose, now, timezone,
         where = "Google Calendar" if account.type == "google" else account.name
         with progress(f"Syncing with {where}…", not verbose):
             result = _sync(sources, objects[account.name], account.type, settings, now,
-                           target=target, dry_run=dry_run, warn=warn)
+                           target=target, dry_run=dry_run, warn=warn,
+                           mail=mail_accounts(no_mail))
     for message in result.warnings:
         click.echo(f"followup-cal: warning: {message}", err=True)
+    for note in result.mail_notes if verbose else ():
+        click.echo(f"followup-cal: {note}", err=True)
     if dry_run or verbose:
         shown = [c for c in result.changes if verbose or c.action not in
                  ("unchanged", "kept-deleted")]
@@ -174,14 +181,14 @@ def sync_cmd(ctx, calendars, paths, to, dry_run, target, verbose, now, timezone,
         raise RemoteError(failure_line(result))
 
 
-def _sync(sources, sink, kind: str, settings, now, *, target, dry_run, warn):
+def _sync(sources, sink, kind: str, settings, now, *, target, dry_run, warn, mail):
     """Plan through the one pipeline, then keep `sink` in line (sync.reconcile; Google
     still through its own sink, see sync.py)."""
     if kind == "google":
         from . import google
 
         return google.sync(sources, settings, now, calendar=sink, target=target,
-                           dry_run=dry_run, warn=warn)[1]
+                           dry_run=dry_run, warn=warn, mail=mail)[1]
     from . import pipeline
     from .ledger import Ledger
     from .sync import reconcile
@@ -190,8 +197,10 @@ def _sync(sources, sink, kind: str, settings, now, *, target, dry_run, warn):
     for message in data.warnings:
         warn(message)
     with Ledger.open() as ledger:
-        items = pipeline.plan(data, settings, now, ledger)
-        result = reconcile(items, sink, ledger, now, dry_run=dry_run,
+        planned = pipeline.plan(data, settings, now, ledger, mail=mail)
+        result = reconcile(planned.items, sink, ledger, now, dry_run=dry_run,
                            interviews=data.interviews)
     result.dedicated = False
+    result.warnings[:0] = planned.mail.warnings
+    result.mail_skipped, result.mail_notes = planned.mail.skipped, planned.mail.notes
     return result

@@ -153,6 +153,8 @@ class Detector:
             instruction=read_instruction(event.description, start_local, self.settings),
             tags=read_tags(event.description),
             source=event.source,
+            organizer=organizer,  # issue 14
+            employer_domains=tuple(_employer_domains(event, self)),
         )
 
     def busy(self, event: CalendarEvent, tz: ZoneInfo) -> Busy | None:

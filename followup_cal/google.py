@@ -51,7 +51,7 @@ from .detect import Window
 from .errors import EventError, RemoteError
 from .model import Attendee, CalendarEvent, FollowUp, Interview, Person
 from .rules import UID_DOMAIN, key_digest
-from .sync import Change, SyncResult, interview_mark
+from .sync import Change, SyncResult, decide, decide_unplanned, interview_mark
 
 API_URL_ENV = "FOLLOWUP_CAL_GOOGLE_API_URL"
 CALENDAR_NAME = "Interview follow-ups"
@@ -902,37 +902,39 @@ class Sink:
                 conflicted: bool = False) -> FollowUp | None:
         """Bring one existing event in line with `f`; the FollowUp now on the calendar."""
         private = _private(current)
-        if current.get("status") == "cancelled":
-            if f.uid in removed_by_us:
-                # we deleted it when it fell out of the plan; it is back: restore it, or
-                # when Google will not (purged, or refused), give it a fresh id
-                if not self.dry_run and not self._patch(calendar_id, gid, body,
-                                                        refused=(403, 404, 410)):
-                    new, there = self._create(calendar_id, f, self._next_generation(f, gid),
-                                              body)
-                    if there is not None:
-                        return self._settle(calendar_id, f, new, body, there, removed_by_us,
-                                            user_deleted, conflicted=True)
-                    gid = new
-                self._note("restore", gid, f.summary, f.start)
-                return f
-            user_deleted.append(f.uid)  # the user deleted it: it stays deleted
-            self._note("kept-deleted", gid, f.summary, f.start)
-            return f
-        if not is_ours(current):
+        cancelled = current.get("status") == "cancelled"
+        if not cancelled and not is_ours(current):
             self.result.warnings.append(f"event {gid} is not ours; left alone")
             self._note("skipped", gid, f.summary, f.start)
             return None
         want = body["extendedProperties"]["private"]
-        if private.get(HASH_PROP) == want[HASH_PROP]:
+        start = parse_when(current.get("start"))
+        action = decide(cancelled=cancelled, removed_by_us=f.uid in removed_by_us,
+                        same_content=private.get(HASH_PROP) == want[HASH_PROP],
+                        same_interview=private.get(WHEN_PROP) == want[WHEN_PROP],
+                        start=start if isinstance(start, datetime) else None, now=self.now)
+        if action == "restore":
+            # we deleted it when it fell out of the plan; it is back: restore it, or
+            # when Google will not (purged, or refused), give it a fresh id
+            if not self.dry_run and not self._patch(calendar_id, gid, body,
+                                                    refused=(403, 404, 410)):
+                new, there = self._create(calendar_id, f, self._next_generation(f, gid),
+                                          body)
+                if there is not None:
+                    return self._settle(calendar_id, f, new, body, there, removed_by_us,
+                                        user_deleted, conflicted=True)
+                gid = new
+            self._note("restore", gid, f.summary, f.start)
+            return f
+        if action == "kept-deleted":
+            user_deleted.append(f.uid)  # the user deleted it: it stays deleted
+            self._note("kept-deleted", gid, f.summary, f.start)
+            return f
+        if action == "unchanged":
             # after a 409: our own retried insert had landed, so it was created now
             self._note("create" if conflicted else "unchanged", gid, f.summary, f.start)
             return f
-        start = parse_when(current.get("start"))
-        if (isinstance(start, datetime) and start <= self.now
-                and private.get(WHEN_PROP) == want[WHEN_PROP]):
-            # it already fell due and its interview did not move: its reminder has
-            # done its job; moving it on to "now" every run would only nag
+        if action == "fell-due":  # left where it is (sync.decide)
             end = parse_when(current.get("end"))
             self._note("unchanged", gid, f.summary, f.start)
             return dataclasses.replace(f, start=start,
@@ -1065,18 +1067,20 @@ class Sink:
             gid = item["id"]
             digest = _private(item).get(KEY_PROP) or ""
             w = by_key.get(digest) or by_gid.get(gid)
-            if item.get("status") == "cancelled":
-                if (w is not None and w.removed_at is None and not w.deleted_by_user
-                        and generation_of(gid) == self.generations.get(w.uid, 0)
-                        and digest not in planned):
-                    # deleted, and not by us: the user's word, even if it is planned again
-                    user_deleted.append(w.uid)
-                continue
-            if not is_ours(item):
+            cancelled = item.get("status") == "cancelled"
+            if not cancelled and not is_ours(item):
                 continue
             start = parse_when(item.get("start"))
-            if not isinstance(start, datetime) or start <= self.now:
-                continue  # only what is still ahead; the past is history
+            recorded = (w is not None and w.removed_at is None and not w.deleted_by_user
+                        and generation_of(gid) == self.generations.get(w.uid, 0)
+                        and digest not in planned)  # its own generation, not re-planned
+            action = decide_unplanned(cancelled=cancelled, recorded_live=recorded,
+                                      start=start if isinstance(start, datetime) else None,
+                                      now=self.now)
+            if action == "user-deleted":
+                user_deleted.append(w.uid)
+            if action != "delete":
+                continue
             summary = item.get("summary") or ""
             if not self.dry_run:
                 try:
@@ -1123,9 +1127,11 @@ class Sink:
 def sync(sources: Sequence, settings: Settings, now: datetime, *,
          calendar: GoogleCalendar | None = None, target: str | None = None,
          dry_run: bool = False, client: Client | None = None,
-         warn: Callable[[str], None] | None = None) -> tuple[list[FollowUp], SyncResult]:
-    """Read `sources`, plan (the one pipeline), reconcile Google, record. Returns the plan
-    and what was done. Google sources among `sources` share the sink's client."""
+         warn: Callable[[str], None] | None = None, mail: Sequence = ()
+         ) -> tuple[list[FollowUp], SyncResult]:
+    """Read `sources`, look for replies in the `mail` accounts, plan (the one pipeline),
+    reconcile Google, record. Returns the plan and what was done. Google sources
+    among `sources` share the sink's client."""
     from . import pipeline
     from .ledger import Ledger
 
@@ -1144,10 +1150,14 @@ def sync(sources: Sequence, settings: Settings, now: datetime, *,
                 if warn:
                     warn(w)
             with Ledger.open() as ledger:
-                items = pipeline.plan(data, settings, now, ledger)
+                planned = pipeline.plan(data, settings, now, ledger, mail=mail)
+                items = planned.items
                 sink = Sink(client, ledger, settings, now, target=target, dry_run=dry_run,
                             interviews=data.interviews)
                 result = sink.reconcile(items)
+                result.warnings[:0] = planned.mail.warnings
+                result.mail_skipped = planned.mail.skipped
+                result.mail_notes = planned.mail.notes
                 if not client.can_list and not target:
                     from .auth import CALENDARLIST_SCOPE, missing_message
 

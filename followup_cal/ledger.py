@@ -109,7 +109,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             generation INTEGER NOT NULL CHECK (generation >= 0),
             PRIMARY KEY (uid, target))""",
     ),
+    (
+        # issue 14: a reply found in a mailbox is recorded once, however often it is seen
+        # (source "mail:ACCOUNT:<Message-ID>"; the outcomes table had the column already)
+        "CREATE UNIQUE INDEX outcomes_mail_source ON outcomes(source) "
+        "WHERE source LIKE 'mail:%'",
+    ),
 )
+MAIL_SOURCE = "mail:"  # + account name + ":" + Message-ID (issue 14)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -247,6 +254,7 @@ class StatusRow:
     inquiries_allowed: int
     next: Planned | None
     outcome: str | None
+    replied: datetime | None = None  # issue 14: the latest reply found in a mailbox
 
     def as_json(self, user_tz) -> dict:
         def iso(t: datetime | None) -> str | None:
@@ -261,6 +269,7 @@ class StatusRow:
             "inquiries_allowed": self.inquiries_allowed,
             "next": {"kind": self.next.kind, "start": iso(self.next.start)} if self.next else None,
             "outcome": self.outcome,
+            "replied": iso(self.replied),
         }
 
 
@@ -532,12 +541,14 @@ class Ledger:
     # -- what the user logged ------------------------------------------------------------
 
     def _insert_outcome(self, company: str, kind: str, at: datetime, now: datetime,
-                        source: str) -> None:
+                        source: str) -> bool:
+        """False: a mail reply with this source is recorded already."""
         if kind not in OUTCOMES:
             raise ValueError(f"unknown outcome {kind!r}")
-        self.conn.execute(
-            "INSERT INTO outcomes (company, kind, at, recorded_at, source) VALUES (?, ?, ?, ?, ?)",
-            (company, kind, _ts(at), _ts(now), source))
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO outcomes (company, kind, at, recorded_at, source) "
+            "VALUES (?, ?, ?, ?, ?)", (company, kind, _ts(at), _ts(now), source))
+        return cursor.rowcount == 1
 
     def _insert_contact(self, company: str, via: str, at: datetime, now: datetime,
                         source: str) -> None:
@@ -545,17 +556,24 @@ class Ledger:
             "INSERT INTO contacts (company, via, at, recorded_at, source) VALUES (?, ?, ?, ?, ?)",
             (company, via, _ts(at), _ts(now), source))
 
-    def add_outcome(self, company: str, kind: str, at: datetime, now: datetime) -> None:
-        """Log an outcome; the remembered plan loses what it rules out (for `status`)."""
+    def add_outcome(self, company: str, kind: str, at: datetime, now: datetime,
+                    source: str = "cli") -> bool:
+        """Log an outcome; the remembered plan loses what it rules out (for `status`).
+
+        A reply found in a mailbox comes here too (`source` "mail:..."), so it does
+        exactly what `outcome COMPANY heard-back` does; False when already known.
+        """
         key = company_key(company)
         with self.transaction():
-            self._insert_outcome(company, kind, at, now, "cli")
+            if not self._insert_outcome(company, kind, at, now, source):
+                return False
             if kind in FINAL:
                 self.conn.execute("DELETE FROM planned WHERE app_key = ? AND start >= ?",
                                   (key, _ts(at)))
             else:
                 self.conn.execute(
                     "DELETE FROM planned WHERE app_key = ? AND kind IN (?, ?)", (key, *INQUIRIES))
+        return True
 
     def add_contact(self, company: str, via: str, at: datetime, settings: Settings,
                     now: datetime) -> None:
@@ -689,9 +707,16 @@ class Ledger:
         history = build_history(self.outcomes(), self.contacts(), self.written(),
                                 [a.company for a in apps], settings, now)
         planned = self.planned()
+        names = [a.company for a in apps]
+        replied: dict[str, datetime] = {}
+        for o in self.outcomes():
+            if o.kind == "heard-back" and o.source.startswith(MAIL_SOURCE):
+                key = company_key(resolve(o.company, names))
+                replied[key] = max(o.at, replied.get(key, o.at))
         rows = []
         for app in apps:
             made, outcome, ahead = application_state(app.key, history, planned, now)
             rows.append(StatusRow(app.company, app.role, app.last_interview, app.interviewers,
-                                  made, settings.max_inquiries, ahead, outcome))
+                                  made, settings.max_inquiries, ahead, outcome,
+                                  replied.get(app.key)))
         return rows

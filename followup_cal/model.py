@@ -56,6 +56,9 @@ class Interview:
     instruction: Instruction | None = None
     tags: tuple[tuple[str, str], ...] = ()
     source: str = ""
+    # issue 14: who may write back for the employer (mail replies end the inquiries)
+    organizer: Person | None = None
+    employer_domains: tuple[str, ...] = ()  # the people's own domains, no free mail/tools
 
     @property
     def identity(self) -> str:

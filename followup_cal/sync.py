@@ -25,8 +25,11 @@ wrote where, what we removed, what the user deleted. The rules (DESIGN.md
   the result (exit 1); the others are still written, and its ledger rows stay
   as they were, so the next sync retries it.
 
-Google's sink (followup_cal.google.Sink) still carries its own copy of these
-rules, entangled with its event-id generations; moving it onto `reconcile` is
+The decisions are one table (`decide`, `decide_missing`, `decide_unplanned`).
+`reconcile` applies them over the `CalendarSink` protocol (CalDAV, memory);
+Google's sink (followup_cal.google.Sink) applies the same table from its own
+loop, because its event ids carry generations (Google keeps a deleted id
+reserved) that the protocol does not model yet; moving it onto `reconcile` is
 the next step (ARCHITECTURE.md 5.2).
 """
 
@@ -72,6 +75,8 @@ class SyncResult:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     failures: list[str] = field(default_factory=list)  # one line per event not written
+    mail_skipped: tuple[str, ...] = ()  # issue 14: "mail.NAME" accounts not read this run
+    mail_notes: tuple[str, ...] = ()  # issue 14: replies that ended inquiries
 
     def count(self, *actions: str) -> int:
         return sum(1 for c in self.changes if c.action in actions)
@@ -95,6 +100,45 @@ def interview_mark(iv: Interview | None) -> str:
         return ""
     text = "/".join(t.astimezone(timezone.utc).isoformat() for t in (iv.start, iv.end))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# -- the decisions: the rules above as a table, used by reconcile and the Google sink ----------
+
+
+def decide(*, cancelled: bool, removed_by_us: bool, same_content: bool, same_interview: bool,
+           start: datetime | None, now: datetime) -> str:
+    """A planned follow-up whose event the calendar holds (maybe as a tombstone):
+    "restore", "kept-deleted", "unchanged", "fell-due" (leave it where it is) or "update"."""
+    if cancelled:  # deleted: by us when it fell out of the plan (it comes back), else the user
+        return "restore" if removed_by_us else "kept-deleted"
+    if same_content and same_interview:
+        return "unchanged"
+    if start is not None and start <= now and same_interview:
+        # it already fell due and its interview did not move: its reminder has done its
+        # job; moving it on to "now" every run would only nag
+        return "fell-due"
+    return "update"
+
+
+def decide_missing(*, recorded_live: bool, removed_by_us: bool) -> str:
+    """A planned follow-up the calendar does not list: "kept-deleted" when we wrote it
+    and never removed it (the user deleted it, on a calendar without tombstones),
+    "restore" when we removed it, else "create"."""
+    if recorded_live:
+        return "kept-deleted"
+    return "restore" if removed_by_us else "create"
+
+
+def decide_unplanned(*, cancelled: bool, recorded_live: bool, start: datetime | None,
+                     now: datetime) -> str:
+    """An event of ours no longer planned: "user-deleted" (a tombstone of one we wrote and
+    never removed: the user's word, even if it is planned again), "leave" (the past is
+    history) or "delete" (still ahead)."""
+    if cancelled:
+        return "user-deleted" if recorded_live else "leave"
+    if start is None or start <= now:
+        return "leave"
+    return "delete"
 
 
 def reconcile(plan: Sequence[FollowUp], sink: CalendarSink, ledger: Ledger, now: datetime, *,
@@ -161,31 +205,26 @@ class _Reconciler:
         mark = interview_mark(self.interviews.get(f.interview_identity))
         removed_by_us = w is not None and w.removed_at is not None
         if remote is None:
-            if w is not None and not removed_by_us and w.end > since:
-                # written by us, never removed by us, now missing: the user deleted it
-                self.user_deleted.append(f.uid)
-                self.note("kept-deleted", f.uid, f.summary, f.start)
-                return f
-            self.write(f, mark, "restore" if removed_by_us else "create", create_first=True)
-            return f
-        if remote.cancelled:  # a tombstone
-            if removed_by_us:
-                self.write(f, mark, "restore", create_first=False)
-                return f
+            action = decide_missing(recorded_live=w is not None and not removed_by_us
+                                    and w.end > since, removed_by_us=removed_by_us)
+        else:
+            action = decide(cancelled=remote.cancelled, removed_by_us=removed_by_us,
+                            same_content=remote.content_hash == content_hash(f),
+                            same_interview=remote.interview_mark == mark,
+                            start=remote.start, now=self.now)
+        if action == "kept-deleted":
             self.user_deleted.append(f.uid)  # deleted, and not by us: it stays deleted
             self.note("kept-deleted", f.uid, f.summary, f.start)
             return f
-        same_interview = remote.interview_mark == mark
-        if remote.content_hash == content_hash(f) and same_interview:
+        if action == "unchanged":
             self.note("unchanged", f.uid, f.summary, f.start)
             return f
-        if remote.start is not None and remote.start <= self.now and same_interview:
-            # it already fell due and its interview did not move: its reminder has done
-            # its job; moving it on to "now" every run would only nag
+        if action == "fell-due":
             self.note("unchanged", f.uid, f.summary, f.start)
             end = remote.end if remote.end is not None else remote.start + (f.end - f.start)
             return dataclasses.replace(f, start=remote.start, end=end)
-        self.write(f, mark, "update", create_first=False)
+        # create, restore (a tombstone comes back by an update), update
+        self.write(f, mark, action, create_first=remote is None)
         return f
 
     def write(self, f: FollowUp, mark: str, action: str, *, create_first: bool) -> None:
@@ -201,12 +240,13 @@ class _Reconciler:
 
     def unplanned(self, uid: str, remote: Remote, w) -> None:
         """An event of ours no longer planned: deleted if still ahead."""
-        if remote.cancelled:
-            if w is not None and w.removed_at is None and not w.deleted_by_user:
-                self.user_deleted.append(uid)  # the user's word, even if planned again
+        action = decide_unplanned(
+            cancelled=remote.cancelled, start=remote.start, now=self.now,
+            recorded_live=w is not None and w.removed_at is None and not w.deleted_by_user)
+        if action == "user-deleted":
+            self.user_deleted.append(uid)
+        if action != "delete":
             return
-        if remote.start is None or remote.start <= self.now:
-            return  # only what is still ahead; the past is history
         if not self.dry_run:
             try:
                 # first, so that a kill after the delete cannot look like the user's

@@ -190,8 +190,11 @@ def print_status(apps: Sequence[AppStatus], settings) -> None:
         last = f"{r.last_interview.astimezone(tz):%Y-%m-%d}" if r.last_interview else ""
         ahead = (f"{r.next.kind.replace('_', ' ')}\n{r.next.start.astimezone(tz):%a %m-%d %H:%M}"
                  if r.next else "—")
+        outcome = r.outcome or ""
+        if r.outcome == "heard-back" and r.replied:  # issue 14: found in a mailbox
+            outcome = f"replied {r.replied.astimezone(tz):%Y-%m-%d}"
         table.add_row(name, last, ", ".join(p.label for p in r.interviewers),
-                      f"{r.inquiries_made}/{r.inquiries_allowed}", ahead, r.outcome or "")
+                      f"{r.inquiries_made}/{r.inquiries_allowed}", ahead, outcome)
     console.print(table)
 
 
@@ -285,6 +288,8 @@ def _article(n: int, a: AppStatus, now: datetime, tz: tzinfo) -> str:
     if r.outcome:
         word = KIND_LABELS.get(r.outcome, r.outcome)
         when = f" {_time(a.outcome_at, tz, '%a %Y-%m-%d')}" if a.outcome_at else ""
+        if r.outcome == "heard-back" and r.replied:  # issue 14: a reply found in a mailbox
+            word, when = "Replied", f" {_time(r.replied, tz, '%a %Y-%m-%d')}"
         outcome = f'<p class="outcome o-{_e(r.outcome)}"><b>Outcome:</b> {_e(word)}{when}</p>'
     else:
         outcome = '<p class="outcome o-none"><b>Outcome:</b> waiting to hear back</p>'

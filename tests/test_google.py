@@ -52,7 +52,7 @@ def planned(now: str = NOW, paths=()) -> dict[str, object]:
     sources = [IcsFiles(paths)] if paths else []
     data = pipeline.collect([*sources, google.GoogleSource()], settings, when)
     with Ledger.open() as ledger:
-        items = pipeline.plan(data, settings, when, ledger)
+        items = pipeline.plan(data, settings, when, ledger).items
     return {google.event_id(f.key): f for f in items}
 
 
@@ -1060,7 +1060,7 @@ def test_ledger_migrates_from_version_2_to_event_generations(home):
     conn.commit()
     conn.close()
     with Ledger.open(path) as ledger:
-        assert ledger.version == SCHEMA_VERSION == 3
+        assert ledger.version == SCHEMA_VERSION
         assert ledger.get_state("google_calendar_id") == "c1"
         assert ledger.generations("google:c1") == {}
         ledger.set_generation("google:c1", "u@x", 2)

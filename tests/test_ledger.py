@@ -501,7 +501,7 @@ def test_status_json_shape(led):
         "interviewers": [{"name": "Ann", "email": "ann@a.com"}], "inquiries_made": 0,
         "inquiries_allowed": 2, "next": {"kind": "check_in",
                                          "start": "2026-03-09T10:00:00-04:00"},
-        "outcome": None}
+        "outcome": None, "replied": None}
 
 
 def test_times_must_be_aware(led):

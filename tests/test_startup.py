@@ -12,7 +12,7 @@ import pytest
 # needed to print help; `export` needs the calendar ones but never Google's.
 HEAVY = ("googleapiclient", "google.auth", "google_auth_oauthlib", "google_auth_httplib2",
          "httplib2", "dateparser", "icalendar", "recurring_ical_events", "x_wr_timezone",
-         "holidays", "rich")
+         "holidays", "rich", "imaplib")
 GOOGLE = ("googleapiclient", "google.auth", "google_auth_oauthlib", "google_auth_httplib2",
           "httplib2")
 
@@ -63,6 +63,6 @@ def test_export_does_not_load_google_or_tables(tmp_path, home):
     modules = loaded(*args)
     assert out.read_text(encoding="utf-8").count("BEGIN:VEVENT") > 0
     assert "icalendar" in modules
-    assert heavy_in(modules, (*GOOGLE, "rich", "dateparser")) == []
+    assert heavy_in(modules, (*GOOGLE, "rich", "dateparser", "imaplib")) == []
     # the public holidays are cached now (holidays_cache): the package is not imported again
     assert heavy_in(loaded(*args), ("holidays",)) == []

@@ -214,3 +214,32 @@ def test_a_dry_run_writes_nothing_and_creates_no_calendar(sink, ledger):
     sync([follow_up(1, at(3))], sink, ledger)
     moved = sync([follow_up(1, at(4))], sink, ledger, dry_run=True)
     assert moved.count("update") == 1 and live(sink) == {"f1@test": at(3)}
+
+
+@pytest.mark.parametrize("cancelled, removed, same, interview, start, want", [
+    (True, True, False, False, None, "restore"),
+    (True, False, True, True, None, "kept-deleted"),
+    (False, False, True, True, at(1), "unchanged"),
+    (False, False, False, True, at(1), "fell-due"),
+    (False, False, False, False, at(1), "update"),  # its interview moved
+    (False, False, False, True, at(5), "update"),
+])
+def test_the_decision_table(cancelled, removed, same, interview, start, want):
+    from followup_cal.sync import decide
+
+    assert decide(cancelled=cancelled, removed_by_us=removed, same_content=same,
+                  same_interview=interview, start=start, now=NOW) == want
+
+
+def test_the_decisions_for_events_no_longer_planned_and_for_missing_ones():
+    from followup_cal.sync import decide_missing, decide_unplanned
+
+    assert decide_unplanned(cancelled=True, recorded_live=True, start=None, now=NOW) \
+        == "user-deleted"
+    assert decide_unplanned(cancelled=True, recorded_live=False, start=at(5), now=NOW) == "leave"
+    assert decide_unplanned(cancelled=False, recorded_live=True, start=at(1), now=NOW) == "leave"
+    assert decide_unplanned(cancelled=False, recorded_live=False, start=at(5), now=NOW) \
+        == "delete"
+    assert decide_missing(recorded_live=True, removed_by_us=False) == "kept-deleted"
+    assert decide_missing(recorded_live=False, removed_by_us=True) == "restore"
+    assert decide_missing(recorded_live=False, removed_by_us=False) == "create"
