@@ -51,7 +51,7 @@ def failure_line(result) -> str:
 def _where(result) -> str:
     if not result.target.startswith("google:"):
         return result.target + ("" if result.calendar_id else " (not created yet)")
-    from .google import CALENDAR_NAME
+    from .calendars.google import CALENDAR_NAME
 
     if not result.dedicated:
         return f"google:{result.calendar_id}"
@@ -92,7 +92,7 @@ def auth_cmd(ctx, credentials, port, debug):
     Where there is no browser, it prints the address to open and the `ssh -L`
     line to sign in from another computer.
     """
-    from . import auth
+    from .calendars.google import auth
 
     ctx.ensure_object(dict)
     ctx.obj["debug"] = ctx.obj.get("debug") or debug
@@ -185,7 +185,7 @@ def _sync(sources, sink, kind: str, settings, now, *, target, dry_run, warn, mai
     """Plan through the one pipeline, then keep `sink` in line (sync.reconcile; Google
     still through its own sink, see sync.py)."""
     if kind == "google":
-        from . import google
+        from .calendars import google
 
         return google.sync(sources, settings, now, calendar=sink, target=target,
                            dry_run=dry_run, warn=warn, mail=mail)[1]

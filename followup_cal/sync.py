@@ -27,7 +27,7 @@ wrote where, what we removed, what the user deleted. The rules (DESIGN.md
 
 The decisions are one table (`decide`, `decide_missing`, `decide_unplanned`).
 `reconcile` applies them over the `CalendarSink` protocol (CalDAV, memory);
-Google's sink (followup_cal.google.Sink) applies the same table from its own
+Google's sink (followup_cal.calendars.google.Sink) applies the same table from its own
 loop, because its event ids carry generations (Google keeps a deleted id
 reserved) that the protocol does not model yet; moving it onto `reconcile` is
 the next step (ARCHITECTURE.md 5.2).

@@ -866,7 +866,7 @@ class _FastTime:
 
 def serve(monkeypatch) -> FakeGoogle:
     """A started fake, the client pointed at it, no proxy in the way, short back-off."""
-    from followup_cal import google
+    from followup_cal.calendars import google
 
     server = FakeGoogle().start()
     monkeypatch.setenv(google.API_URL_ENV, server.url)
@@ -878,15 +878,15 @@ def serve(monkeypatch) -> FakeGoogle:
 
 
 def fast_backoff(monkeypatch) -> None:
-    """Patch the client's retry sleeps (googleapiclient.http.time) and ours (google.SLEEP)."""
+    """Patch the client's retry sleeps (googleapiclient.http.time) and ours (client.SLEEP)."""
     import time as real_time
 
     import googleapiclient.http
 
-    from followup_cal import google
+    from followup_cal.calendars import google
 
     monkeypatch.setattr(googleapiclient.http, "time", _FastTime(real_time))
-    monkeypatch.setattr(google, "SLEEP", lambda seconds: None)
+    monkeypatch.setattr(google.client, "SLEEP", lambda seconds: None)
 
 
 def google_event(summary: str, start: str, minutes: int = 45, tz: str = "America/New_York",
@@ -916,7 +916,7 @@ def on_calendar(fake: FakeGoogle) -> dict:
     """Our live follow-ups over every calendar, uid -> start; fails on any duplicate."""
     from datetime import datetime
 
-    from followup_cal import google
+    from followup_cal.calendars import google
     from followup_cal.rules import UID_DOMAIN
 
     found: dict = {}
@@ -953,7 +953,7 @@ def integrity(path) -> str:
 
 def assert_converged(fake: FakeGoogle, home, args) -> None:
     """Calendar == plan, one dedicated calendar, ledger agrees, next run writes nothing."""
-    from followup_cal import google
+    from followup_cal.calendars import google
     from followup_cal.ledger import Ledger
 
     from conftest import cli

@@ -153,10 +153,10 @@ def isolated(home: Path, url: str):
     """FOLLOWUP_CAL_HOME and the API root set, proxies unset, back-off sleeps cut short."""
     import googleapiclient.http
 
-    from followup_cal import google
+    from followup_cal.calendars import google
 
     saved_env = dict(os.environ)
-    saved_time, saved_sleep = googleapiclient.http.time, google.SLEEP
+    saved_time, saved_sleep = googleapiclient.http.time, google.client.SLEEP
 
     class FastTime:
         def __getattr__(self, name):
@@ -172,11 +172,11 @@ def isolated(home: Path, url: str):
                  "ALL_PROXY"):
         os.environ.pop(name, None)
     googleapiclient.http.time = FastTime()
-    google.SLEEP = lambda seconds: None
+    google.client.SLEEP = lambda seconds: None
     try:
         yield
     finally:
-        googleapiclient.http.time, google.SLEEP = saved_time, saved_sleep
+        googleapiclient.http.time, google.client.SLEEP = saved_time, saved_sleep
         os.environ.clear()
         os.environ.update(saved_env)
 
@@ -195,7 +195,7 @@ def stamp(now: datetime) -> tuple[str, ...]:
 
 def our_events(fake: FakeGoogle) -> tuple[Counter, dict[str, datetime], int]:
     """(uid counts, uid -> start of live ones, dedicated calendars) over every calendar."""
-    from followup_cal import google
+    from followup_cal.calendars import google
     from followup_cal.rules import UID_DOMAIN
 
     counts: Counter = Counter()

@@ -18,7 +18,7 @@ from fake_google import (
     write_token,
 )
 
-from followup_cal import auth
+from followup_cal.calendars.google import auth
 
 from conftest import ZONE, cli
 

@@ -26,7 +26,7 @@ from fake_google import (
     write_token,
 )
 
-from followup_cal import google
+from followup_cal.calendars import google
 from followup_cal.ledger import Ledger
 
 from conftest import ZONE, cli, data

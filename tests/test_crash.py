@@ -32,7 +32,7 @@ from fake_google import (
     write_token,
 )
 
-from followup_cal import google
+from followup_cal.calendars import google
 from followup_cal.ledger import SCHEMA_VERSION, Ledger
 from followup_cal.rules import UID_DOMAIN
 

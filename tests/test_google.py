@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fake_google import google_event
 
-from followup_cal import google
+from followup_cal.calendars import google
 
 from conftest import ZONE, cli
 
@@ -244,7 +244,7 @@ def test_configured_calendars_are_the_ones_read(fake, home):
 
 def test_fake_window_semantics_and_weekly_series(fake):
     """timeMin bounds the END (exclusive), timeMax the START; a series expands."""
-    from followup_cal.auth import load
+    from followup_cal.calendars.google.auth import load
 
     fake.seed(google_event("Ends at min", "2026-03-02T09:00:00", minutes=60))
     fake.seed(google_event("Starts at max", "2026-03-02T12:00:00", minutes=60))
@@ -685,7 +685,7 @@ def test_fake_takes_each_methods_scopes_from_the_discovery_document(fake):
 
     from fake_google import OLD_SCOPES
 
-    from followup_cal.auth import CALENDARLIST_SCOPE, SCOPES, load
+    from followup_cal.calendars.google.auth import CALENDARLIST_SCOPE, SCOPES, load
 
     doc = json.loads((Path(find_spec("googleapiclient").origin).parent /
                       "discovery_cache/documents/calendar.v3.json").read_text())

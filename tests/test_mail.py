@@ -419,7 +419,7 @@ def test_sync_drops_the_check_ins_a_reply_ended_and_says_when_mail_was_skipped(h
                                                                                imap):
     from fake_google import google_event
 
-    from followup_cal import google
+    from followup_cal.calendars import google
     from followup_cal.ledger import Ledger
 
     fake.seed(google_event("Interview - Acme", "2026-12-01T10:00:00"))  # rita@acme.com

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from fake_google import Browser, FakeGoogle, google_event, serve, write_token
 
-from followup_cal import auth
+from followup_cal.calendars.google import auth
 
 from conftest import ZONE, cli
 

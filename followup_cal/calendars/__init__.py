@@ -11,7 +11,7 @@ import importlib
 
 KINDS: dict[str, str] = {
     "caldav": "followup_cal.calendars.caldav:CalDAVCalendar",
-    "google": "followup_cal.google:GoogleCalendar",
+    "google": "followup_cal.calendars.google:GoogleCalendar",
 }
 
 
