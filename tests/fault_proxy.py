@@ -2,7 +2,8 @@
 
 Faults come from a script (`proxy.script("PUT", "drop_after")`: the next PUT gets
 it) or at random (`proxy.chaos(0.2, seed=7)`); fixed answers per method
-(`proxy.answers["MKCALENDAR"] = 405`) stand in for servers that lack a feature.
+(`proxy.answers["MKCALENDAR"] = 405`, or "METHOD text" for requests whose body has
+the text) stand in for servers that lack a feature.
 
 Faults: "500", "503", "429" (with Retry-After: `retry_after`), "drop_before" (the
 connection closes before the request is forwarded), "drop_after" (forwarded, the
@@ -92,8 +93,10 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else b""
                 method = self.command
                 fault = proxy._fault(method)
-                if method in proxy.answers:
-                    return self._answer(proxy.answers[method], b"", {})
+                for key, status in list(proxy.answers.items()):
+                    wanted, _, needle = key.partition(" ")
+                    if wanted == method and needle.encode() in body:
+                        return self._answer(status, b"", {})
                 if fault == "drop_before":
                     return self._drop()
                 if fault in ("500", "503"):

@@ -317,6 +317,24 @@ def test_an_expired_sync_token_falls_back_to_a_full_listing(proxy, home):
     assert proxy.counts["REPORT"] == 2  # the refused token, then everything once
 
 
+def test_a_server_without_sync_tokens_is_read_with_time_range_queries(proxy, work):
+    proxy.answers["REPORT sync-collection"] = 501
+    write = fresh_name()
+    window = Window.around(NOW, Settings())
+    first = calendar(proxy.url, write=write, read=["Work"])
+    assert "iv-1@acme.com" in {e.uid for e in first.read(window, Settings()).events}
+    first.open(create=True)
+    first.create(follow_up(start=NOW + timedelta(days=1)), "m")
+    assert set(first.list_ours(NOW)) == {follow_up().uid}
+    proxy.counts.clear()
+    again = calendar(proxy.url, write=write, read=["Work"])
+    reading = again.read(window, Settings())
+    again.open(create=False)
+    assert set(again.list_ours(NOW)) == {follow_up().uid}
+    assert "iv-1@acme.com" in {e.uid for e in reading.events}
+    assert dict(proxy.counts) == {"REPORT": 2}  # remembered: no token is asked for again
+
+
 # -- faults --------------------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -87,8 +87,12 @@ class Options:
             raise ConfigError(f"{where}: unknown key {unknown[0]!r} "
                               f"(known: {', '.join(sorted(KEYS))})")
         url = account.text("url", required=True).strip()
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise ConfigError(f"{where}.url: expected an http(s):// address, got {url!r}")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{where}.url: expected an http(s):// address")
+        if parts.username or parts.password:  # it would show in every message
+            raise ConfigError(f"{where}.url: put the user in `username` and the password "
+                              "in a password option, not in the URL")
         timeout = account.get("timeout", DEFAULT_TIMEOUT)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ConfigError(f"{where}.timeout: expected a number of seconds above 0")
@@ -162,7 +166,7 @@ class Answer:
     headers: Mapping[str, str]
     tree: object | None  # lxml element of an XML body
     text: str
-    after_drop: bool = False  # an earlier try of this request may have reached the server
+    retried: bool = False  # an earlier try of this request may have reached the server
 
     def preconditions(self) -> list[str]:
         if self.tree is None or getattr(self.tree, "tag", None) != f"{{{DAV}}}error":
@@ -197,8 +201,8 @@ class Http:
              headers: Mapping[str, str] | None = None) -> Answer:
         from caldav.lib import error
 
-        where, host = self.options.where, urlsplit(url).netloc
-        delay, dropped = BACKOFF_SECONDS, False
+        where, host = self.options.where, _host(url)
+        delay, retried = BACKOFF_SECONDS, False
         for attempt in range(self.options.retries + 1):
             last = attempt == self.options.retries
             failure = wait = None
@@ -210,7 +214,7 @@ class Http:
                 failure = f"{where}: {host} is busy (HTTP 429) after {attempt + 1} tries"
             except error.AuthorizationError as exc:
                 if exc.status == 403:
-                    return Answer(403, {}, _xml(exc.body), _text(exc.body), dropped)
+                    return Answer(403, {}, _xml(exc.body), _text(exc.body), retried)
                 failure = (f"{where}: {host} refused the username or password (HTTP 401); "
                            f"check `username` and the password option")
                 last = True
@@ -220,18 +224,17 @@ class Http:
             except Exception as exc:
                 if not _network_error(exc):
                     raise
-                dropped = True
                 kind = "no answer" if "timeout" in type(exc).__name__.lower() else "dropped"
                 failure = (f"{where}: cannot reach {host} ({kind} after {attempt + 1} tries: "
                            f"{type(exc).__name__})")
             else:
                 if r.status < 500 or r.status == 501:
-                    return Answer(r.status, r.headers, r.tree, r.raw or "", dropped)
+                    return Answer(r.status, r.headers, r.tree, r.raw or "", retried)
                 failure = f"{where}: {host} failed (HTTP {r.status}) after {attempt + 1} tries"
             if last:
                 raise CalDAVError(failure)
             self.sleep(wait if wait is not None else delay)
-            delay *= 2
+            delay, retried = delay * 2, True
         raise AssertionError("unreachable")
 
 
@@ -340,20 +343,17 @@ class _Ours:
     remote: Remote | None = None
 
 
-@dataclass
 class CalDAVCalendar:
     """One `[calendars.NAME]` CalDAV account: reads the `read` calendars, keeps
-    our follow-ups in the `write` one."""
+    our follow-ups in the `write` one. Nothing is sent (and no password looked up)
+    before the first read or open."""
 
-    account: Account
-    settings: object
-    sleep: Callable[[float], None] = time.sleep
-    options: Options = field(init=False)
-    name: str = field(init=False)
-    target: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.options = Options.from_account(self.account)
+    def __init__(self, account: Account, settings,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.account = account
+        self.settings = settings
+        self.sleep = sleep
+        self.options = Options.from_account(account)
         self.name = f"caldav:{self.account.name}"
         write = self.options.write
         self.target = f"caldav:{urljoin(self.options.url, write)}" if _is_url(write) else (
@@ -478,7 +478,7 @@ class CalDAVCalendar:
 
     def _objects(self, url: str, start: datetime, end: datetime) -> dict[str, list]:
         """{href: [etag, text]} of the collection (at least every object overlapping
-        [start, end]); one request in steady state. None-safe: raises on 404."""
+        [start, end]); one request in steady state. A 404 raises _Moved."""
         state = self.cache.collections.setdefault(url, {"token": "", "sync": True,
                                                          "objects": {}})
         if state.get("sync"):
@@ -645,14 +645,16 @@ class CalDAVCalendar:
             return True
         conflict = any(p.endswith("no-uid-conflict") for p in answer.preconditions())
         if answer.status == 412 or conflict or answer.status == 409:
-            if answer.after_drop:  # our first try may have landed: it is ours if it matches
+            if answer.retried:  # our first try may have landed: it is ours if it matches
                 got = self._fetch(f.uid)
                 return bool(got and got.remote and got.remote.content_hash == content_hash(f))
             return False
         raise CalDAVError(f"{self.options.where}: PUT {href} failed (HTTP {answer.status})")
 
     def update(self, f, mark: str) -> bool:
-        known = self._ours.get(f.uid) or self._fetch(f.uid)
+        known = self._ours.get(f.uid)
+        if known is None or known.etag is None:  # never write without a precondition
+            known = self._fetch(f.uid)
         if known is None:
             return False
         body = follow_up_object(f, mark, self.settings)
@@ -677,7 +679,9 @@ class CalDAVCalendar:
                           f"(HTTP {answer.status})")
 
     def delete(self, uid: str) -> None:
-        known = self._ours.get(uid) or self._fetch(uid)
+        known = self._ours.get(uid)
+        if known is None or known.etag is None:
+            known = self._fetch(uid)
         for attempt in (0, 1):
             if known is None:
                 return
@@ -721,6 +725,11 @@ def _utc(t) -> datetime:
     if isinstance(t, date):
         return datetime(t.year, t.month, t.day, tzinfo=timezone.utc)
     raise ValueError("no time")
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
 
 
 def _path(url: str) -> str:
