@@ -207,3 +207,27 @@ class SinkContract:
         again = self.reopen(opened)
         assert again.open(create=False) is True
         assert again.list_ours(T0 - timedelta(days=1))[f.uid].content_hash == content_hash(f)
+
+    # -- identity (vdirsyncer: test_case_sensitive_uids, test_update_others_stay_the_same) --
+
+    def test_uids_are_case_sensitive_and_may_hold_odd_characters(self, opened):
+        upper, lower = follow_up(1, uid="AB" * 10 + "@followup-cal"), follow_up(
+            2, uid="ab" * 10 + "@followup-cal")
+        odd = follow_up(3, uid="test ät+bar град@followup-cal")
+        for f in (upper, lower, odd):
+            assert opened.create(f, "m") is True
+        assert set(opened.list_ours(T0 - timedelta(days=1))) == {upper.uid, lower.uid, odd.uid}
+        assert opened.update(replace(odd, summary="New"), "m") is True
+        opened.delete(upper.uid)
+        assert set(opened.list_ours(T0 - timedelta(days=1))) == {lower.uid, odd.uid}
+
+    def test_update_and_delete_leave_the_others_alone(self, opened):
+        items = [follow_up(n, start=T0 + timedelta(hours=n)) for n in range(1, 5)]
+        for f in items:
+            opened.create(f, "m")
+        before = opened.list_ours(T0 - timedelta(days=1))
+        opened.update(replace(items[0], summary="Changed"), "m")
+        opened.delete(items[1].uid)
+        after = opened.list_ours(T0 - timedelta(days=1))
+        assert {u: after[u].content_hash for u in (items[2].uid, items[3].uid)} == {
+            u: before[u].content_hash for u in (items[2].uid, items[3].uid)}

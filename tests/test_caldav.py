@@ -10,7 +10,7 @@ import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from socketserver import ThreadingMixIn
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
@@ -18,6 +18,7 @@ from fault_proxy import FaultProxy
 from sink_contract import T0, SinkContract, follow_up
 
 from followup_cal.accounts import Account
+from followup_cal.calendars.caldav import _file_name
 from followup_cal.config import ConfigError, Settings
 from followup_cal.detect import Window
 from followup_cal.ledger import content_hash
@@ -164,7 +165,7 @@ class TestCalDAVSink(SinkContract):
         return Direct(sink.options.url).names().count(sink.options.write)
 
     def _url(self, sink, uid):
-        return sink._collection() + quote(uid, safe="@._-+") + ".ics"
+        return sink._collection() + _file_name(uid)
 
     def put_foreign(self, sink, uid, start, end, summary):
         assert Direct(sink.options.url).put(self._url(sink, uid),
@@ -404,7 +405,7 @@ def test_a_stale_etag_is_refetched_once(opened, proxy, direct):
     f = follow_up()
     opened.create(f, "m")
     opened.list_ours(T0 - timedelta(days=1))
-    href = opened._collection() + quote(f.uid, safe="@._-+") + ".ics"
+    href = opened._collection() + _file_name(f.uid)
     _s, _h, data = direct.request("GET", href)
     edited = data.decode().replace("DESCRIPTION:", "LOCATION:Desk\r\nDESCRIPTION:", 1)
     assert direct.put(href, edited) in (201, 204)  # the user touched it: new ETag

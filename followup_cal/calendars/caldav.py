@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from ..accounts import PASSWORD_KEYS, Account
 from ..config import APP, ConfigError, home_dir
@@ -618,7 +618,7 @@ class CalDAVCalendar:
 
     def _href(self, uid: str) -> str:
         known = self._ours.get(uid)
-        return known.href if known else self._collection() + quote(uid, safe="@._-+") + ".ics"
+        return known.href if known else self._collection() + _file_name(uid)
 
     def _fetch(self, uid: str) -> _Ours | None:
         """Our object for `uid` as the server has it now; None when gone or not ours."""
@@ -725,6 +725,17 @@ def _utc(t) -> datetime:
     if isinstance(t, date):
         return datetime(t.year, t.month, t.day, tzinfo=timezone.utc)
     raise ValueError("no time")
+
+
+SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._-")
+
+
+def _file_name(uid: str) -> str:
+    """`<uid>.ics`; a digest of the uid where it holds characters some servers refuse
+    in a path (Radicale: anything beyond plain ASCII), as vdirsyncer does."""
+    if uid and set(uid) <= SAFE and len(uid) <= 200:
+        return uid + ".ics"
+    return hashlib.sha256(uid.encode("utf-8")).hexdigest()[:32] + ".ics"
 
 
 def _host(url: str) -> str:
