@@ -362,6 +362,7 @@ class CalDAVCalendar:
         self._cache: Cache | None = None
         self._write_url: str | None = None
         self._ours: dict[str, _Ours] = {}
+        self._listed = False  # the calendars were listed live in this run
 
     # -- plumbing --
 
@@ -389,8 +390,9 @@ class CalDAVCalendar:
     # -- discovery --
 
     def _calendars(self, fresh: bool = False) -> list[Found]:
+        """The account's calendars: remembered a day; `fresh` looks again, once a run."""
         d = self.cache.discovery
-        if not fresh and d and time.time() - d.get("at", 0) < DISCOVERY_SECONDS:
+        if d and (self._listed or not fresh and time.time() - d.get("at", 0) < DISCOVERY_SECONDS):
             return [Found(*c) for c in d["calendars"]]
         home = self._home()
         answer = self.http.send("PROPFIND", home, _propfind(
@@ -412,6 +414,7 @@ class CalDAVCalendar:
         self.cache.discovery = {"at": time.time(), "home": home,
                                 "calendars": [[f.url, f.name, f.events] for f in found]}
         self.cache.save()
+        self._listed = True
         return found
 
     def _home(self) -> str:
@@ -581,8 +584,10 @@ class CalDAVCalendar:
                 "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>")
         answer = self.http.send("MKCALENDAR", url, body, XML)
         if answer.status in (200, 201):
-            self._calendars(fresh=True)
+            self.cache.discovery.setdefault("calendars", []).append([url, write, True])
+            self.cache.save()
             return url
+        self._listed = False
         found = self._find_write(fresh=True)  # a lost answer: an earlier try made it
         if found:
             return found
