@@ -272,7 +272,7 @@ def test_the_registry_finds_it():
 # -- steady state ------------------------------------------------------------------------------
 
 
-def test_steady_state_costs_one_request_per_calendar(proxy, work):
+def test_steady_state_costs_one_request_per_calendar(proxy, work, home):
     write = fresh_name()
     first = calendar(proxy.url, write=write, read=["Work"])
     window = Window.around(NOW, Settings())
@@ -295,6 +295,10 @@ def test_steady_state_costs_one_request_per_calendar(proxy, work):
     third.open(create=False)
     assert third.list_ours(NOW) == ours
     assert dict(proxy.counts) == {"REPORT": 2}  # one per read calendar + one for ours
+    cache = home / "cache" / "caldav-work.json"
+    stamp = cache.stat().st_mtime_ns
+    calendar(proxy.url, write=write, read=["Work"]).read(window, Settings())
+    assert cache.stat().st_mtime_ns == stamp  # nothing changed: the file is not rewritten
 
 
 def test_an_expired_sync_token_falls_back_to_a_full_listing(proxy, home):

@@ -393,7 +393,8 @@ class CalDAVCalendar:
         """The account's calendars: remembered a day; `fresh` looks again, once a run."""
         d = self.cache.discovery
         if d and (self._listed or not fresh and time.time() - d.get("at", 0) < DISCOVERY_SECONDS):
-            return [Found(*c) for c in d["calendars"]]
+            with contextlib.suppress(TypeError, KeyError, ValueError):  # a hand-edited file
+                return [Found(str(u), str(n), bool(e)) for u, n, e in d["calendars"]]
         home = self._home()
         answer = self.http.send("PROPFIND", home, _propfind(
             "<D:displayname/><D:resourcetype/><C:supported-calendar-component-set/>"),
@@ -490,7 +491,8 @@ class CalDAVCalendar:
                                         {**XML, "Depth": "0"})
                 if answer.status in (200, 207):
                     self._apply_sync(url, state, answer, fresh=not token)
-                    self.cache.save()
+                    if state["token"] != token:  # a quiet calendar rewrites nothing
+                        self.cache.save()
                     return state["objects"]
                 if answer.status == 404:
                     self._gone(url)
