@@ -301,6 +301,22 @@ def test_steady_state_costs_one_request_per_calendar(proxy, work, home):
     assert cache.stat().st_mtime_ns == stamp  # nothing changed: the file is not rewritten
 
 
+def test_a_reader_and_a_writer_of_one_account_keep_each_others_tokens(proxy, work, home):
+    import json
+
+    write = fresh_name()
+    window = Window.around(NOW, Settings())
+    reader = calendar(proxy.url, write=write, read=["Work"])
+    writer = calendar(proxy.url, write=write, read=["Work"])
+    reader.cache, writer.cache  # both loaded before either writes  # noqa: B018
+    writer.open(create=True)
+    reader.read(window, Settings())
+    writer.list_ours(NOW)
+    data = json.loads((home / "cache" / "caldav-work.json").read_text())
+    assert len([s for s in data["collections"].values() if s["token"]]) == 2
+    assert write in [c[1] for c in data["discovery"]["calendars"]]
+
+
 def test_an_expired_sync_token_falls_back_to_a_full_listing(proxy, home):
     import json
 

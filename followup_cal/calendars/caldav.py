@@ -292,24 +292,40 @@ def cache_folder() -> Path:
 class Cache:
     """`caldav-NAME.json`: calendar URLs, and per collection its sync token and
     objects. Private (0600: it holds calendar contents), replaced atomically, and
-    dropped whole when the account's settings change or it cannot be read."""
+    dropped whole when the account's settings change or it cannot be read. A save
+    writes only what changed over what is on disk, so two instances of one account
+    (a reader and a writer) do not undo each other's tokens."""
 
     def __init__(self, path: Path, fingerprint: str) -> None:
         self.path = path
         self.fingerprint = fingerprint
+        self.discovery, self.collections = self._load()
+
+    def _load(self) -> tuple[dict, dict]:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             data = {}
         if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or (
-                data.get("fingerprint") != fingerprint):
+                data.get("fingerprint") != self.fingerprint):
             data = {}
-        self.discovery: dict = data.get("discovery") or {}
-        self.collections: dict = data.get("collections") or {}
+        discovery, collections = data.get("discovery"), data.get("collections")
+        return (discovery if isinstance(discovery, dict) else {},
+                collections if isinstance(collections, dict) else {})
 
-    def save(self) -> None:
+    def save(self, *, discovery: bool = False, collection: str | None = None) -> None:
+        """Write the discovery and/or one collection's state (gone when dropped)."""
+        disk_discovery, collections = self._load()
+        if not discovery:
+            self.discovery = disk_discovery
+        if collection is not None:
+            if collection in self.collections:
+                collections[collection] = self.collections[collection]
+            else:
+                collections.pop(collection, None)
+        self.collections = collections
         data = {"version": CACHE_VERSION, "fingerprint": self.fingerprint,
-                "discovery": self.discovery, "collections": self.collections}
+                "discovery": self.discovery, "collections": collections}
         folder = self.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -414,7 +430,7 @@ class CalDAVCalendar:
                                not names or "VEVENT" in names))
         self.cache.discovery = {"at": time.time(), "home": home,
                                 "calendars": [[f.url, f.name, f.events] for f in found]}
-        self.cache.save()
+        self.cache.save(discovery=True)
         self._listed = True
         return found
 
@@ -492,7 +508,7 @@ class CalDAVCalendar:
                 if answer.status in (200, 207):
                     self._apply_sync(url, state, answer, fresh=not token)
                     if state["token"] != token:  # a quiet calendar rewrites nothing
-                        self.cache.save()
+                        self.cache.save(collection=url)
                     return state["objects"]
                 if answer.status == 404:
                     self._gone(url)
@@ -501,7 +517,7 @@ class CalDAVCalendar:
                     continue  # the token expired: list everything once
                 break
             state.update(sync=False, token="", objects={})  # the server offers no token
-            self.cache.save()
+            self.cache.save(collection=url)
         answer = self.http.send("REPORT", url, _query_body(start, end), {**XML, "Depth": "1"})
         if answer.status == 404:
             self._gone(url)
@@ -535,7 +551,7 @@ class CalDAVCalendar:
     def _gone(self, url: str) -> None:
         self.cache.discovery = {}
         self.cache.collections.pop(url, None)
-        self.cache.save()
+        self.cache.save(discovery=True, collection=url)
         raise _Moved(url)
 
     # -- Source --
@@ -587,7 +603,7 @@ class CalDAVCalendar:
         answer = self.http.send("MKCALENDAR", url, body, XML)
         if answer.status in (200, 201):
             self.cache.discovery.setdefault("calendars", []).append([url, write, True])
-            self.cache.save()
+            self.cache.save(discovery=True)
             return url
         self._listed = False
         found = self._find_write(fresh=True)  # a lost answer: an earlier try made it
