@@ -213,7 +213,10 @@ def work(direct):
     return url
 
 
-def test_read_expands_recurrences_locally_and_warns_on_a_bad_event(proxy, work):
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_read_expands_recurrences_locally_and_warns_on_a_bad_event(proxy, work, prefilter,
+                                                                    monkeypatch):
+    monkeypatch.setattr("followup_cal.prefilter.ENABLED", prefilter)
     cal = calendar(proxy.url, read=["Work"])
     window = Window.around(NOW, Settings())
     reading = cal.read(window, Settings())

@@ -121,6 +121,7 @@ def ics_events(objects: Iterable[tuple[str, str]], window, settings, source: str
     object that cannot be read is a warning.
     """
     from .. import ics
+    from .. import prefilter as prefiltering
     from ..detect import Detector
 
     keep = Detector.build(settings, ()).is_interview_summary
@@ -128,6 +129,11 @@ def ics_events(objects: Iterable[tuple[str, str]], window, settings, source: str
     events: list = []
     for href, text in objects:
         try:
+            if prefiltering.ENABLED:  # most of a calendar is outside the window: skip it unparsed
+                text = ics.filtered_text(text.encode("utf-8"), keep, window.busy_start,
+                                         window.busy_end, since=window.start)
+                if "BEGIN:VEVENT" not in text:
+                    continue
             for cal in ics.parse_calendars(text, f"{source} {href}"):
                 cal, zones = ics.prepare(cal, settings, reading, source)
                 events.extend(ics.to_events(cal, zones, window, reading, source, keep))
