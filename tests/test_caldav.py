@@ -331,6 +331,7 @@ def test_an_expired_sync_token_falls_back_to_a_full_listing(proxy, home):
     path = home / "cache" / "caldav-work.json"
     data = json.loads(path.read_text())
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert PASSWORD not in path.read_text()
     for state in data["collections"].values():
         state["token"] = "http://radicale.org/ns/sync/0000-not-a-token"
     path.write_text(json.dumps(data))
