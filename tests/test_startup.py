@@ -12,9 +12,9 @@ import pytest
 # needed to print help; `export` needs the calendar ones but never Google's.
 HEAVY = ("googleapiclient", "google.auth", "google_auth_oauthlib", "google_auth_httplib2",
          "httplib2", "dateparser", "icalendar", "recurring_ical_events", "x_wr_timezone",
-         "holidays", "rich", "imaplib")
+         "holidays", "rich", "imaplib", "caldav", "niquests")
 GOOGLE = ("googleapiclient", "google.auth", "google_auth_oauthlib", "google_auth_httplib2",
-          "httplib2")
+          "httplib2", "caldav", "niquests")
 
 RUN = """
 import json, sys
