@@ -1,6 +1,7 @@
 """The sync rules (sync.reconcile), once, on an in-memory calendar: no HTTP.
 
-Each test plans by hand, reconciles a MemorySink with the real ledger, and
+Each test plans by hand, reconciles calendars.memory (no tombstones, as CalDAV;
+and a variant that keeps them, as Google) with the real ledger, and
 checks what the calendar holds and what was written; the Google and CalDAV
 tests check the same rules through their servers.
 """
@@ -14,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from followup_cal.calendars.base import Remote
+from followup_cal.calendars.memory import MemoryCalendar, Stored
 from followup_cal.errors import EventError
 from followup_cal.ledger import Ledger
 from followup_cal.model import FollowUp
-from followup_cal.sync import content_hash, reconcile
+from followup_cal.sync import reconcile
 
 TZ = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
@@ -36,58 +38,41 @@ def follow_up(n: int, start: datetime, summary: str | None = None) -> FollowUp:
         timezone="America/New_York", summary=summary or f"Check in {n}", description="")
 
 
-class MemorySink:
-    """A calendar in a dict. `tombstones`: deleted events stay listed as cancelled
-    (Google); without, they vanish (CalDAV). Events not ours live in `foreign`."""
+class Tombstones(MemoryCalendar):
+    """As Google does: a deleted event of ours stays listed, cancelled; its uid cannot
+    be created again, but an update brings it back."""
 
-    def __init__(self, tombstones: bool = False):
-        self.target = TARGET
-        self.tombstones = tombstones
-        self.events: dict[str, Remote] = {}
-        self.foreign = {"x@elsewhere": "Dentist"}
-        self.exists = False
-        self.writes = 0
-        self.refuse: set[str] = set()  # uids whose writes fail (EventError)
-
-    def open(self, *, create: bool) -> bool:
-        if not self.exists and create:
-            self.exists = True
-        return self.exists
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cancelled: dict[str, Stored] = {}
 
     def list_ours(self, since):
-        return {u: r for u, r in self.events.items()
-                if r.end is None or r.end > since}
-
-    def _put(self, f, mark):
-        if f.uid in self.refuse:
-            raise EventError("the server said no")
-        self.writes += 1
-        self.events[f.uid] = Remote(f.uid, f.start, content_hash(f), mark, end=f.end)
+        found = dict(super().list_ours(since))
+        for uid, s in self.cancelled.items():
+            if s.end > since:
+                found[uid] = Remote(uid, s.start, s.content_hash, s.interview_mark,
+                                    cancelled=True)
+        return found
 
     def create(self, f, mark):
-        if f.uid in self.events and not self.events[f.uid].cancelled:
-            return False
-        self._put(f, mark)
-        return True
+        return False if f.uid in self.cancelled else super().create(f, mark)
 
     def update(self, f, mark):
-        if f.uid not in self.events:
-            return False
-        self._put(f, mark)
-        return True
+        if f.uid in self.cancelled:
+            self._objects()[f.uid] = self.cancelled.pop(f.uid)
+        return super().update(f, mark)
+
+    def remove(self, uid):
+        stored = self._objects().get(uid)
+        if stored is not None and stored.kind:
+            self.cancelled[uid] = stored
+        super().remove(uid)
 
     def delete(self, uid):
-        if uid in self.refuse:
-            raise EventError("the server said no")
-        self.writes += 1
-        self.user_delete(uid)
-
-    def user_delete(self, uid):
-        """What deleting it in a calendar app does."""
-        if self.tombstones and uid in self.events:
-            self.events[uid] = dataclasses.replace(self.events[uid], cancelled=True)
-        else:
-            self.events.pop(uid, None)
+        stored = self._objects().get(uid)
+        super().delete(uid)
+        if stored is not None and stored.kind:
+            self.cancelled[uid] = stored
 
 
 @pytest.fixture
@@ -96,9 +81,21 @@ def ledger(home):
         yield led
 
 
-@pytest.fixture(params=[False, True], ids=["no-tombstones", "tombstones"])
+@pytest.fixture(params=[MemoryCalendar, Tombstones], ids=["no-tombstones", "tombstones"])
 def sink(request):
-    return MemorySink(tombstones=request.param)
+    refused: set[str] = set()
+
+    def hook(operation: str, subject: str) -> None:
+        if operation in ("create", "update", "delete") and subject in refused:
+            raise EventError("the server said no")
+
+    cal = request.param(TARGET.removeprefix("memory:"), hook=hook)
+    cal.refuse = refused
+    return cal
+
+
+def writes(sink) -> int:
+    return len(sink.server.log)
 
 
 def sync(plan, sink, ledger, now=NOW, **kw):
@@ -106,18 +103,21 @@ def sync(plan, sink, ledger, now=NOW, **kw):
 
 
 def live(sink) -> dict[str, datetime]:
-    return {u: r.start for u, r in sink.events.items() if not r.cancelled}
+    return {u: s.start for u, s in sink.server.calendars.get(sink.calendar, {}).items()
+            if s.kind}
 
 
 def test_first_sync_writes_the_plan_and_a_second_writes_nothing(sink, ledger):
     plan = [follow_up(1, at(3)), follow_up(2, at(9))]
+    sink.open(create=True)
+    sink.put_foreign("x@elsewhere", at(3), at(3, 11), "Dentist")
     result = sync(plan, sink, ledger)
     assert result.count("create") == 2 and not result.failures
     assert live(sink) == {"f1@test": at(3), "f2@test": at(9)}
-    assert sink.foreign == {"x@elsewhere": "Dentist"}
-    before = sink.writes
+    assert sink.get("x@elsewhere").summary == "Dentist"
+    before = writes(sink)
     again = sync(plan, sink, ledger)
-    assert sink.writes == before and again.writes == 0 and again.count("unchanged") == 2
+    assert writes(sink) == before and again.writes == 0 and again.count("unchanged") == 2
 
 
 def test_a_moved_follow_up_is_moved_and_one_no_longer_planned_is_deleted(sink, ledger):
@@ -137,10 +137,10 @@ def test_the_past_is_history_never_deleted(sink, ledger):
 def test_a_follow_up_the_user_deleted_stays_deleted(sink, ledger):
     plan = [follow_up(1, at(3)), follow_up(2, at(9))]
     sync(plan, sink, ledger)
-    sink.user_delete("f2@test")
-    before = sink.writes
+    sink.remove("f2@test")
+    before = writes(sink)
     result = sync(plan, sink, ledger)
-    assert result.count("kept-deleted") == 1 and sink.writes == before
+    assert result.count("kept-deleted") == 1 and writes(sink) == before
     assert [w.uid for w in ledger.written(TARGET) if w.deleted_by_user] == ["f2@test"]
     moved = sync([follow_up(1, at(3)), follow_up(2, at(10))], sink, ledger)  # re-planned
     assert "f2@test" not in live(sink) and moved.count("kept-deleted") == 1
@@ -177,18 +177,23 @@ def test_a_moved_interview_moves_even_a_follow_up_that_fell_due(sink, ledger):
 def test_a_write_that_landed_before_a_kill_is_found_not_duplicated(sink, ledger):
     sink.open(create=True)
     sink.create(follow_up(1, at(3)), "")  # written, then killed before the ledger knew
-    before = sink.writes
+    before = writes(sink)
     result = sync([follow_up(1, at(3))], sink, ledger)
-    assert result.writes == 0 and sink.writes == before
+    assert result.writes == 0 and writes(sink) == before
     assert [w.uid for w in ledger.written(TARGET)] == ["f1@test"]
 
 
 def test_a_kill_between_recording_a_removal_and_the_delete_is_not_the_users(sink, ledger):
     sync([follow_up(1, at(3)), follow_up(2, at(9))], sink, ledger)
-    sink.delete = lambda uid: (_ for _ in ()).throw(KeyboardInterrupt)  # killed here
+    hook = sink.hook
+
+    def killed(operation, subject):
+        if operation == "delete":
+            raise KeyboardInterrupt  # killed here
+    sink.hook = killed
     with pytest.raises(KeyboardInterrupt):
         sync([follow_up(1, at(3))], sink, ledger)
-    del sink.delete  # the next run works
+    sink.hook = hook  # the next run works
     sync([follow_up(1, at(3))], sink, ledger)
     assert live(sink) == {"f1@test": at(3)}
     result = sync([follow_up(1, at(3)), follow_up(2, at(9))], sink, ledger)
@@ -197,12 +202,12 @@ def test_a_kill_between_recording_a_removal_and_the_delete_is_not_the_users(sink
 
 def test_one_refused_event_fails_alone_and_is_retried(sink, ledger):
     plan = [follow_up(1, at(3)), follow_up(2, at(9))]
-    sink.refuse = {"f1@test"}
+    sink.refuse.add("f1@test")
     result = sync(plan, sink, ledger)
     assert result.count("failed") == 1 and result.count("create") == 1
     assert result.failures == ["'Check in 1': the server said no"]
     assert [w.uid for w in ledger.written(TARGET)] == ["f2@test"]
-    sink.refuse = set()
+    sink.refuse.clear()
     again = sync(plan, sink, ledger)
     assert again.count("create") == 1 and set(live(sink)) == {"f1@test", "f2@test"}
 
@@ -210,7 +215,8 @@ def test_one_refused_event_fails_alone_and_is_retried(sink, ledger):
 def test_a_dry_run_writes_nothing_and_creates_no_calendar(sink, ledger):
     result = sync([follow_up(1, at(3))], sink, ledger, dry_run=True)
     assert result.count("create") == 1 and result.calendar_id is None
-    assert not sink.exists and sink.writes == 0 and ledger.written(TARGET) == []
+    assert sink.calendar not in sink.server.calendars and writes(sink) == 0
+    assert ledger.written(TARGET) == []
     sync([follow_up(1, at(3))], sink, ledger)
     moved = sync([follow_up(1, at(4))], sink, ledger, dry_run=True)
     assert moved.count("update") == 1 and live(sink) == {"f1@test": at(3)}

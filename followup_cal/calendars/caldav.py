@@ -33,6 +33,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from ..accounts import PASSWORD_KEYS, Account
 from ..config import APP, ConfigError, home_dir
+from ..errors import RemoteError
 from ..ledger import content_hash
 from .base import Reading, Remote
 
@@ -54,13 +55,8 @@ ICS = {"Content-Type": "text/calendar; charset=utf-8"}
 REFUSED = (403, 405, 501)  # MKCALENDAR not offered
 
 
-class CalDAVError(Exception):
-    """A CalDAV server failed or refused us: one line, exit 1.
-
-    Stands in for `followup_cal.errors.RemoteError` until errors.py exists.
-    """
-
-    exit_code = 1
+class CalDAVError(RemoteError):
+    """A CalDAV server failed or refused us: one line, exit 1."""
 
 
 # -- options --------------------------------------------------------------------------
