@@ -56,6 +56,13 @@ class Interview:
     instruction: Instruction | None = None
     tags: tuple[tuple[str, str], ...] = ()
     source: str = ""
+    # issue 10: whose conversation ("candidacy", or "informational": thank-yous only),
+    # and what the notes say about reaching them: away until `back_on`, channels to
+    # avoid ("please don't call"), the channel they asked for ("call me")
+    conversation: str = "candidacy"
+    back_on: date | None = None
+    avoid_channels: tuple[str, ...] = ()
+    prefer_channel: str | None = None
 
     @property
     def identity(self) -> str:
