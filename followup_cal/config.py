@@ -95,6 +95,17 @@ class Settings:
     google_calendars: tuple[str, ...] = ("primary",)
     google_retries: int = 5
 
+    # issue 10: whose conversation an event is. Patterns added to the words of the
+    # configured `languages` (followup_cal/lang/<code>.toml): the user runs it
+    # (interviewer), names the candidate when the user organised it (candidate), a
+    # press/podcast interview (media), informational (thank-yous only), a recruiter's
+    # chat (a candidacy even when it sounds informal).
+    interviewer_patterns: tuple[str, ...] = ()
+    candidate_patterns: tuple[str, ...] = ()
+    media_patterns: tuple[str, ...] = ()
+    informational_patterns: tuple[str, ...] = ()
+    recruiter_patterns: tuple[str, ...] = ()
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -111,6 +122,8 @@ _INT_FIELDS = {
 }
 _TIME_FIELDS = {f.name for f in dataclasses.fields(Settings) if f.type in ("time", time)}
 _LIST_FIELDS = {"me", "languages", "interview_patterns", "exclude_patterns", "google_calendars"}
+_LIST_FIELDS |= {"interviewer_patterns", "candidate_patterns", "media_patterns",
+                 "informational_patterns", "recruiter_patterns"}  # issue 10
 
 
 def home_dir() -> Path | None:

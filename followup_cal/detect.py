@@ -57,6 +57,8 @@ class Detector:
     include_any: tuple[re.Pattern, ...]  # the same, joined where that means the same
     exclude_any: tuple[re.Pattern, ...]
     words: Vocabulary
+    # whose conversation (issue 10): the languages' words and the settings' patterns
+    who: dict[str, re.Pattern | None]
 
     @classmethod
     def build(cls, settings: Settings, me: Iterable[str]) -> Detector:
@@ -72,6 +74,9 @@ class Detector:
             include_any=_any_of(include),
             exclude_any=_any_of(exclude),
             words=words,
+            who={key: _one_of(words.patterns(f"summary.{key}"),
+                              getattr(settings, f"{key}_patterns"))
+                 for key in ("interviewer", "candidate", "media", "informational", "recruiter")},
         )
 
     def is_interview_summary(self, summary: str) -> bool:
@@ -144,21 +149,20 @@ class Detector:
         interview (thank-yous only), unless it is with a recruiter; else
         "candidacy". Each signal is a list of words per language (lang/*.toml).
         """
-        w = self.words
+        who = self.who
         summary = event.summary
-        if _hit(w.regex("summary.interviewer"), summary):
+        if _hit(who["interviewer"], summary):
             return None
         if self.is_me(event.organizer) and (
-                _hit(w.regex("summary.candidate"), summary) or self._names_a_guest(event)):
+                _hit(who["candidate"], summary) or self._names_a_guest(event)):
             return None
         rest = summary  # a company or a role may hold a media word ("Vox Media")
         for part in (company, role):
             if part:
                 rest = re.sub(re.escape(part), " ", rest, flags=re.I)
-        if _hit(w.regex("summary.media"), rest):
+        if _hit(who["media"], rest):
             return None
-        if _hit(w.regex("summary.informational"), rest) and not _hit(
-                w.regex("summary.recruiter"), summary):
+        if _hit(who["informational"], rest) and not _hit(who["recruiter"], summary):
             return "informational"
         return "candidacy"
 
@@ -195,6 +199,11 @@ class Detector:
 
 def _hit(pattern: re.Pattern | None, text: str) -> bool:
     return bool(pattern and pattern.search(text))
+
+
+def _one_of(*lists: Iterable[str]) -> re.Pattern | None:
+    patterns = _merged(*lists)
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I) if patterns else None
 
 
 def _merged(*lists: Iterable[str]) -> tuple[str, ...]:

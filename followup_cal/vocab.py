@@ -85,6 +85,10 @@ def _read(code: str) -> dict | None:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    except tomllib.TOMLDecodeError as exc:
+        from .config import ConfigError
+
+        raise ConfigError(f"languages: cannot read lang/{code}.toml: {exc}") from None
 
 
 @lru_cache(maxsize=16)

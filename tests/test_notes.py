@@ -175,6 +175,13 @@ CASES = [
     (("en", "es"), "Estoy de vacaciones hasta el 16 de marzo.", R(back=d(3, 17))),
     (("en", "es"), "Entregar la prueba técnica el viernes; decidiremos el 20 de marzo.",
      R(d(3, 20))),
+    # -- Dutch and Italian --------------------------------------------------------------
+    (("en", "nl"), "We laten je volgende week weten wat de beslissing is.", R(d(3, 13))),
+    (("en", "nl"), "Beslissing binnen 2-3 weken.", R(d(3, 24))),
+    (("en", "nl"), "Ik ben op vakantie tot 16 maart.", R(back=d(3, 17))),
+    (("en", "it"), "Ti faremo sapere entro il 15.", R(d(3, 15))),
+    (("en", "it"), "Sono in ferie fino al 16 marzo.", R(back=d(3, 17))),
+    (("en", "it"), "Decisione la prossima settimana.", R(d(3, 13))),
 ]
 
 
