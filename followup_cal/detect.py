@@ -76,7 +76,8 @@ class Detector:
             words=words,
             who={key: _one_of(words.patterns(f"summary.{key}"),
                               getattr(settings, f"{key}_patterns"))
-                 for key in ("interviewer", "candidate", "media", "informational", "recruiter")},
+                 for key in ("interviewer", "interviewer_notes", "candidate", "media",
+                             "informational", "recruiter")},
         )
 
     def is_interview_summary(self, summary: str) -> bool:
@@ -144,14 +145,16 @@ class Detector:
         """Whose conversation this is (DESIGN.md "Whose conversation is it?").
 
         None when it is not the user's candidacy: the user interviews someone (a
-        word that says so, or they organised it and it names a candidate), a
+        word that says so, notes only an interviewer gets such as an interview kit
+        or a scorecard, or they organised it and it names a candidate), a
         debrief, a media interview. "informational" for an informational
         interview (thank-yous only), unless it is with a recruiter; else
         "candidacy". Each signal is a list of words per language (lang/*.toml).
         """
         who = self.who
         summary = event.summary
-        if _hit(who["interviewer"], summary):
+        if _hit(who["interviewer"], summary) or _hit(
+                who["interviewer_notes"], (event.description or "")[:notes.MAX_NOTES]):
             return None
         if self.is_me(event.organizer) and (
                 _hit(who["candidate"], summary) or self._names_a_guest(event)):
@@ -388,6 +391,9 @@ def _structural_company(text: str, names: set[str], detector: Detector) -> str |
     return None
 
 
+MAX_SUMMARY = 500  # characters of a summary read for its shape (a hostile one can be megabytes)
+
+
 def company_and_role(
     summary: str, event: CalendarEvent, detector: Detector
 ) -> tuple[str, str | None]:
@@ -400,7 +406,7 @@ def company_and_role(
     when that holds a job title's word; else none, never a fragment.
     """
     sh = shapes(tuple(detector.settings.languages))
-    text = re.sub(r"\s+", " ", summary).strip()
+    text = re.sub(r"\s+", " ", summary[:MAX_SUMMARY]).strip()
     names = {(a.person.name or "").casefold() for a in event.attendees if a.person.name}
     names |= {(event.organizer.name or "").casefold()} if event.organizer else set()
     names.discard("")

@@ -45,10 +45,11 @@ BOILERPLATE = re.compile(
     r"[-_=~:*]{6,}|\+?\(?\d[\d\s().,#*-]{6,})",
     re.I,
 )
-URL = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
+URL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}", re.I)
 DIGITS = re.compile(r"\+?\(?\d[\d().,#*-]*(?:\s\d[\d().,#*-]*){2,}|\d{6,}")
 SENTENCE = r"(?<=[!?;…])\s+|(?<=[^\d\s][.])\s+|\s+[-–—]{1,2}\s+(?=[A-Z])|\.{3}\s*"
 TAG_LINE = re.compile(r"^\s*#")
+MAX_NOTES = 20_000  # characters read: what recruiters write is at the top, never megabytes
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def read(notes: str, start_local: datetime, settings: Settings) -> NotesReading:
 
 
 def _sentences(notes: str, g: Grammar):
-    for line in notes.splitlines():
+    for line in notes[:MAX_NOTES].splitlines():
         if TAG_LINE.match(line) or BOILERPLATE.match(line):
             continue
         line = DIGITS.sub(" ", URL.sub(" ", line))

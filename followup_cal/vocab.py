@@ -18,7 +18,8 @@ from importlib import resources
 
 # lists of regular expressions, by section and key (see lang/en.toml)
 PATTERN_KEYS = (
-    "summary.interview", "summary.exclude", "summary.interviewer", "summary.candidate",
+    "summary.interview", "summary.exclude", "summary.interviewer", "summary.interviewer_notes",
+    "summary.candidate",
     "summary.media", "summary.informational", "summary.recruiter", "summary.role",
     "summary.noise",
     "notes.decision", "notes.deadline", "notes.instruction", "notes.their_action",

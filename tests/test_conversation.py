@@ -31,7 +31,8 @@ def configure(home, languages: list[str]) -> None:
 def test_the_user_as_interviewer_gets_no_follow_ups():
     """Sam organises "Interview: Jane Doe (candidate)", sits on a panel "Interviewing
     candidates", runs a debrief and a phone screen naming "candidate": none is Sam's
-    candidacy. Acme (Sam interviewed there) and Sam's own "Phone interview with Globex"
+    candidacy, nor is Greenhouse's interviewer invite (an interview kit, a scorecard).
+    Acme (Sam interviewed there) and Sam's own "Phone interview with Globex"
     entry (Sam organised it, it names no candidate) are."""
     plan = plan_json("user_is_interviewer_organizer.ics", now=NOW)
     assert {f["company"] for f in plan} == {"Acme Corp", "Globex"}
