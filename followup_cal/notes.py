@@ -144,6 +144,8 @@ class Grammar:
     phone_words: re.Pattern | None
     email_words: re.Pattern | None
     datey: re.Pattern
+    precise: re.Pattern  # a day number or a weekday
+    week_of: re.Pattern | None  # ends just before a date: "the week of"
     sentence: re.Pattern  # where sentences end ("by March 13. Call me": two)
 
 
@@ -174,6 +176,13 @@ def grammar(languages: tuple[str, ...]) -> Grammar:
     shapes += [
         ("range", rf"(?P<n1>{num})\s*(?:{join})\s*(?P<n2>{num})\s+(?P<unit>{units})\b"),
         ("relative", rf"(?P<n>{num})\s+(?P<unit>{units})\b"),
+        # "a week or two", "next week or two": the later bound
+        ("range_after", rf"(?:(?P<n1>{num})\s+|\b(?:next|the next)\s+)?(?P<unit>{units})\s+"
+                        rf"(?:{join})\s+(?P<n2>{num})\b(?!\s*(?:{units}))"),
+        ("month_part", rf"(?:(?P<early>{_join(v.patterns('dates.month_early'))})|"
+                       rf"(?P<mid>{_join(v.patterns('dates.month_mid'))})|"
+                       rf"(?:{_join(v.patterns('dates.month_late'))}))\s*(?:of\s+|de\s+|d.)?"
+                       rf"(?P<m>{months})(?!\s*\d)(?:\s+(?P<y>\d{{4}}))?"),
         ("month_day", rf"(?P<m>{months})\s*(?P<d>\d{{1,2}}){ordinal}(?:\s*(?:{join})\s*"
                       rf"(?P<e>\d{{1,2}}){ordinal})?(?:,?\s+(?P<y>\d{{4}}))?(?![\d:])"),
         ("day_month", rf"(?<![\d.])(?P<d>\d{{1,2}}){ordinal}(?:\s*(?:{join})\s*(?P<e>\d{{1,2}})"
@@ -199,8 +208,11 @@ def grammar(languages: tuple[str, ...]) -> Grammar:
         no_phone=v.regex("notes.no_phone"), email_only=v.regex("notes.email_only"),
         call_me=v.regex("notes.call_me"), phone_words=v.regex("notes.phone_words"),
         email_words=v.regex("notes.email_words"),
+        week_of=(re.compile(rf"(?:{_join(v.patterns('dates.week_of'))})\s*$", re.I)
+                 if v.patterns("dates.week_of") else None),
         # after "13." too, unless a month follows (German "4. Dezember")
         sentence=re.compile(rf"{SENTENCE}|(?<=\d[.])\s+(?=[A-ZÄÖÜÉ])(?!(?i:{months}))"),
+        precise=re.compile(rf"\d|{weekdays}", re.I),
         datey=re.compile(rf"\d{{1,2}}[/.-]\d{{1,2}}|\d(?:st|nd|rd|th)\b|{months}|{weekdays}", re.I),
     )
 
@@ -218,7 +230,14 @@ def mentions(sentence: str, base: date, g: Grammar) -> list[Mention]:
     for m in found:
         if all(m.end <= k.start or m.start >= k.end for k in kept):
             kept.append(m)
+    if g.week_of is not None:  # "the week of Dec 7": that whole week
+        kept = [_whole_week(m) if g.week_of.search(sentence[:m.start]) else m for m in kept]
     return sorted(kept, key=lambda m: m.start)
+
+
+def _whole_week(m: Mention) -> Mention:
+    monday = m.first - timedelta(days=m.first.weekday())
+    return Mention(m.start, m.end, monday, monday + timedelta(days=4))
 
 
 def _monday_after(base: date) -> date:
@@ -268,9 +287,10 @@ def _days_unchecked(kind, m, base, g):
         return base + timedelta(days=1), base + timedelta(days=1)
     if kind == "today":
         return base, base
-    if kind in ("range", "relative"):
+    if kind in ("range", "relative", "range_after"):
         unit = m.group("unit")
-        counts = [_number(m.group(n), g) for n in (("n1", "n2") if kind == "range" else ("n",))]
+        names = ("n",) if kind == "relative" else ("n1", "n2")
+        counts = [_number(m.group(n) or "1", g) for n in names]
         if None in counts or max(counts) > 60:
             return None
         days = [_after(base, n, unit, g) for n in counts]
@@ -287,6 +307,15 @@ def _days_unchecked(kind, m, base, g):
         if first is None or last is None:
             return None
         return first, max(first, last)
+    if kind == "month_part":
+        month = g.vocab.months.get(m.group("m").lower().rstrip("."))
+        if month is None:
+            return None
+        year = int(m.group("y")) if m.group("y") else None
+        last = calendar.monthrange(year or base.year, month)[1]
+        day = 10 if m.group("early") else 20 if m.group("mid") else last
+        found = _future(base, month, day, year)
+        return (found, found) if found else None
     if kind == "iso":
         day = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
         return day, day
@@ -445,7 +474,8 @@ def _fallback(sentence: str, start_local: datetime, settings: Settings,
         return []
     out = []
     for text, when in hits or ():
-        if g.datey.search(text) and not text.strip().isdigit():
+        # a month alone is no date ("we may decide" is not May): a day or weekday is
+        if g.datey.search(text) and g.precise.search(text) and not text.strip().isdigit():
             at = sentence.find(text)
             out.append(Mention(max(at, 0), max(at, 0) + len(text), when.date(), when.date()))
     return out

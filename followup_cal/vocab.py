@@ -29,7 +29,8 @@ PATTERN_KEYS = (
     "dates.range_joiners",
     "dates.day_of_month", "dates.tomorrow", "dates.today", "dates.next_week",
     "dates.early_next_week", "dates.end_of_next_week", "dates.this_week",
-    "dates.next_month", "dates.end_of_month", "dates.next_prefix",
+    "dates.next_month", "dates.end_of_month", "dates.next_prefix", "dates.week_of",
+    "dates.month_early", "dates.month_mid", "dates.month_late",
 )
 # lists of plain words
 WORD_KEYS = ("summary.connectors", "summary.for_words", "summary.role_words", "summary.filler")

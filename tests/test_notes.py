@@ -112,6 +112,11 @@ CASES = [
     (EN, "Decision by the end of this week.", R(d(3, 6))),
     (EN, "Should hear back by 3/13 at the latest, maybe earlier", R(d(3, 13))),
     (EN, "Decision between March 10-12", R(d(3, 12))),
+    (EN, "Decision in the next week or two.", R(d(3, 17))),
+    (EN, "We expect to decide by mid-April.", R(d(4, 20))),
+    (EN, "Offers go out early April", R(d(4, 10))),
+    (EN, "We may decide soon; no date yet.", R()),  # "may" is no month here
+    (EN, "I'm out until March 20th, decision by end of March.", R(d(3, 31), back=d(3, 21))),
     # -- instructions to the candidate ------------------------------------------------
     (EN, "Michael said: email me in one week.", R(d(3, 10), True, "email")),
     (EN, "OK to call if I don't hear by Friday morning.", R(d(3, 6), True, "phone")),
@@ -136,6 +141,7 @@ CASES = [
     (EN, "I'm away from March 9 to March 13; decision by March 20.",
      R(d(3, 20), back=d(3, 14))),
     (EN, "I'm out of office until Dec 7", R(back=d(12, 8))),
+    (EN, "I'm OOO the week of March 16.", R(back=d(3, 21))),  # back after that week
     # -- channels -----------------------------------------------------------------------
     (EN, "Please don't call; email only.", R(avoid=("mail", "phone"), prefer="email")),
     (EN, "No calls please, she prefers email.", R(avoid=("mail", "phone"), prefer="email")),
@@ -159,6 +165,7 @@ CASES = [
     (("en", "de"), "Die Entscheidung fällt nächste Woche.", R(d(3, 13))),
     (("en", "de"), "Bis 20. März entscheiden wir.", R(d(3, 20))),
     (("en", "de"), "Ich bin bis 16.03. im Urlaub.", R(back=d(3, 17))),
+    (("en", "de"), "Entscheidung Mitte April.", R(d(4, 20))),
     (("en", "de"), "Bitte nicht anrufen, nur per E-Mail.",
      R(avoid=("mail", "phone"), prefer="email")),
     (("en", "de"), "Aufgabe bis Freitag abgeben, Entscheidung bis 20.03.", R(d(3, 20))),
@@ -169,6 +176,7 @@ CASES = [
     (("en", "fr"), "Je suis absente jusqu'au 16 mars.", R(back=d(3, 17))),
     (("en", "fr"), "Exercice à rendre vendredi, décision le 20 mars.", R(d(3, 20))),
     (("en", "fr"), "Merci de ne pas m'appeler.", R(avoid=("phone",))),
+    (("en", "fr"), "Décision fin avril.", R(d(4, 30))),
     # -- Spanish ----------------------------------------------------------------------
     (("en", "es"), "Te diremos algo la próxima semana.", R(d(3, 13))),
     (("en", "es"), "Decisión antes del 15.", R(d(3, 15))),
