@@ -298,6 +298,7 @@ class Shapes:
     filler: re.Pattern  # joining words
     connector: re.Pattern  # "Interview with/avec/bei … Acme"; group 1: the company
     role_word: re.Pattern  # a part of the summary is a role only when it holds one
+    role_suffix: re.Pattern  # or, in parentheses, a job title's ending ("Importer")
     roles: tuple[re.Pattern, ...]  # "for the X role"; group `role`
 
 
@@ -318,6 +319,7 @@ def shapes(languages: tuple[str, ...]) -> Shapes:
         filler=re.compile(rf"(?:{filler}|@|<>|&|\[|\])", re.I),
         connector=re.compile(rf"(?:{conn})\s*(.+?)\s*(?:$|\s[-–—|/]\s|[–—|:,]|{fors})", re.I),
         role_word=re.compile(role_word or "(?!)", re.I),
+        role_suffix=re.compile("|".join(w.patterns("summary.role_suffix")) or "(?!)", re.I),
         roles=w.each("summary.role"),
     )
 
@@ -431,7 +433,9 @@ def company_and_role(
         paren = re.search(r"\(([^()]+)\)", text)
         inside = paren.group(1) if paren else ""
         if (inside and company.casefold() not in inside.casefold()
-                and not _is_name(inside.strip(), names) and sh.role_word.search(inside)):
+                and not _is_name(inside.strip(), names)
+                and (sh.role_word.search(inside)
+                     or sh.role_suffix.search(_clean(sh.noise.sub(" ", inside))))):
             role = inside.strip()
     if role is None:
         rest = text.replace(company, " ") if company in text else text

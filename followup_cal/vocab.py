@@ -21,6 +21,7 @@ PATTERN_KEYS = (
     "summary.interview", "summary.exclude", "summary.interviewer", "summary.interviewer_notes",
     "summary.candidate",
     "summary.media", "summary.informational", "summary.recruiter", "summary.role",
+    "summary.role_suffix",
     "summary.noise",
     "notes.decision", "notes.deadline", "notes.instruction", "notes.their_action",
     "notes.away", "notes.back", "notes.no_phone", "notes.email_only", "notes.call_me",

@@ -67,6 +67,11 @@ ME = "sam.carter@gmail.com"
         # English, and a summary whose leftover is no job title: no role, never a fragment
         (("en",), "Interview with Acme - round 2 next steps", "rita@acme.com", "Acme", None),
         (("en",), "Acme interview: Jane Doe <> Sam", "rita@acme.com", "Acme", None),
+        # parentheses: a job title's word or ending is a role; a place or a status is not
+        (("en",), "Interview with Acme (Importer)", "rita@acme.com", "Acme", "Importer"),
+        (("en",), "Interview with Acme (London)", "rita@acme.com", "Acme", None),
+        (("en",), "Interview with Acme (virtual)", "rita@acme.com", "Acme", None),
+        (("en",), "Interview with Acme (rescheduled)", "rita@acme.com", "Acme", None),
     ],
 )
 def test_company_whole_and_role_never_a_fragment(languages, summary, organizer, company, role):
