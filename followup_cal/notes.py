@@ -115,8 +115,21 @@ def read(notes: str, start_local: datetime, settings: Settings) -> NotesReading:
     return NotesReading(instruction, back_on, avoid, prefer)
 
 
+HTML_BREAK = re.compile(r"<\s*(?:br\s*/?|/p|/div|/li|/h\d|/tr)\s*>", re.I)
+HTML_TAG = re.compile(r"</?[a-z][^<>]{0,500}>", re.I)
+
+
+def _plain(notes: str) -> str:
+    """Google Calendar keeps notes written in its web page as HTML: their text."""
+    if "<" not in notes or not HTML_TAG.search(notes):
+        return notes
+    import html
+
+    return html.unescape(HTML_TAG.sub(" ", HTML_BREAK.sub("\n", notes)))
+
+
 def _sentences(notes: str, g: Grammar):
-    for line in notes[:MAX_NOTES].splitlines():
+    for line in _plain(notes[:MAX_NOTES]).splitlines():
         if TAG_LINE.match(line) or BOILERPLATE.match(line):
             continue
         line = DIGITS.sub(" ", URL.sub(" ", line))

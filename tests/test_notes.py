@@ -158,6 +158,9 @@ CASES = [
     (EN, "Please reply to confirm by 3/5. You'll hear back from us the following week.",
      R(d(3, 13))),
     (EN, "Use meeting ID 812 3456 7890; decision by March 13.", R(d(3, 13))),
+    # Google keeps notes typed in its web page as HTML
+    (EN, "<b>Rita</b>: take-home due Friday<br>We&#39;ll decide by <i>March 20</i>.<br><br>"
+         '<a href="https://meet.google.com/abc-defg-hij">Join</a>', R(d(3, 20))),
     # -- German -----------------------------------------------------------------------
     (("en", "de"), "Wir melden uns bis Freitag.", R(d(3, 6))),
     (("en", "de"), "Entscheidung bis zum 15.", R(d(3, 15))),
