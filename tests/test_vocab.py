@@ -85,3 +85,24 @@ def test_company_whole_and_role_never_a_fragment(languages, summary, organizer, 
     detector = Detector.build(Settings(languages=languages), [ME])
     assert detector.is_interview_summary(summary)
     assert company_and_role(summary, ev, detector) == (company, role)
+
+
+@pytest.mark.parametrize(("summary", "organizer", "mine"), [
+    ("Interview with candidate Jane Doe", "no-reply@greenhouse.io", False),
+    ("Interviewing candidates – Backend Engineer", "talent@brightloop.io", False),
+    ("Podcast interview: The Design Hour", "maya@designhour.fm", False),
+    ("Interview debrief – Jane Doe", "rita@acme.com", False),
+    ("Interview: Jane Doe (candidate)", ME, False),
+    ("Phone screen – Omar Haddad – candidate", ME, False),  # Sam organised it
+    ("Final interview – candidate presentation", "rita@acme.com", True),  # Acme organised it
+    ("Interview with Acme", ME, True),  # Sam's own entry
+])
+def test_whose_conversation(summary, organizer, mine):
+    from datetime import datetime, timezone
+
+    at = datetime(2026, 3, 17, 14, tzinfo=timezone.utc)
+    ev = CalendarEvent(uid="x", recurrence_id=None, summary=summary, description="",
+                       start=at, end=at, tzid=None, organizer=Person(None, organizer))
+    detector = Detector.build(Settings(), [ME])
+    assert (detector.interview(ev) is not None) is mine
+
