@@ -59,6 +59,13 @@ class Interview:
     # issue 14: who may write back for the employer (mail replies end the inquiries)
     organizer: Person | None = None
     employer_domains: tuple[str, ...] = ()  # the people's own domains, no free mail/tools
+    # issue 10: whose conversation ("candidacy", or "informational": thank-yous only),
+    # and what the notes say about reaching them: away until `back_on`, channels to
+    # avoid ("please don't call"), the channel they asked for ("call me")
+    conversation: str = "candidacy"
+    back_on: date | None = None
+    avoid_channels: tuple[str, ...] = ()
+    prefer_channel: str | None = None
 
     @property
     def identity(self) -> str:
