@@ -284,6 +284,21 @@ def _broken(component) -> str | None:
     return None
 
 
+def _end_in_start_zone(component) -> None:
+    """A floating DTEND beside a zoned DTSTART is read in DTSTART's zone (as
+    icalendar's own `end` does not: it cannot compare the two)."""
+    if {name for name, _ in getattr(component, "errors", ())} & {"DTSTART", "DTEND"}:
+        return  # _broken says why
+    start, end = component.get("DTSTART"), component.get("DTEND")
+    first, last = getattr(start, "dt", None), getattr(end, "dt", None)
+    if (isinstance(first, datetime) and isinstance(last, datetime)
+            and first.tzinfo is not None and last.tzinfo is None):
+        params = dict(end.params)
+        params.pop("TZID", None)
+        del component["DTEND"]
+        component.add("DTEND", last.replace(tzinfo=first.tzinfo), parameters=params)
+
+
 def _localise(component, tz: ZoneInfo, warn: Callable[[str], None]) -> None:
     """Unknown TZIDs and floating times are read in the user's zone.
 
@@ -333,15 +348,20 @@ def prepare(cal, settings: Settings, reading: Reading, source: str):
     keep = []
     for component in cal.subcomponents:
         if component.name == "VEVENT":
-            why = _broken(component)
+            try:
+                _end_in_start_zone(component)
+                why = _broken(component)
+                if not why:
+                    if not _uid(component):
+                        digest = hashlib.sha256(component.to_ical()).hexdigest()[:16]
+                        component.add("UID", f"nouid-{digest}")
+                    _localise(component, tz, reading.warnings.append)
+            except Exception as exc:  # a value icalendar read but Python cannot hold
+                why = _short(exc)
             if why:
                 uid = _uid(component) or "(no UID)"
                 reading.warnings.append(f"{source}: skipped event {uid}: {why}")
                 continue
-            if not _uid(component):
-                digest = hashlib.sha256(component.to_ical()).hexdigest()[:16]
-                component.add("UID", f"nouid-{digest}")
-            _localise(component, tz, reading.warnings.append)
         keep.append(component)
     cal.subcomponents[:] = keep
     if zones is None:
@@ -452,6 +472,8 @@ def _summary(component) -> str:
 def to_events(cal, zones: dict, window: Window, reading: Reading, source: str,
               interviewish: Callable[[str], bool]) -> Iterator[CalendarEvent]:
     recurring = _recurring_uids(cal)
+    sequences = _sequences(cal)
+    method = _text(cal, "METHOD").strip().upper()
     for occ in occurrences(cal, window, reading, source, interviewish):
         uid = _uid(occ)
         try:
@@ -476,7 +498,39 @@ def to_events(cal, zones: dict, window: Window, reading: Reading, source: str,
             attendees=attendees(occ),
             ours=uid.endswith(OUR_UID) or OUR_KIND in occ,
             source=source,
+            sequence=sequences.get((uid, rid), sequences.get((uid, None), 0)),
+            stamp=_stamp(occ),
+            method=method,
+            override=(uid, rid) in sequences and rid is not None,
         )
+
+
+def _sequences(cal) -> dict[tuple[str, str | None], int]:
+    """SEQUENCE by (UID, RECURRENCE-ID) of the components as written: an occurrence
+    the expander makes carries its whole series' highest SEQUENCE instead."""
+    found: dict[tuple[str, str | None], int] = {}
+    for c in cal.subcomponents:
+        if c.name == "VEVENT":
+            key = (_uid(c), _rid_key(c))
+            found[key] = max(found.get(key, 0), _int(c.get("SEQUENCE")))
+    return found
+
+
+def _int(value) -> int:
+    try:
+        return max(0, int(value)) if value is not None else 0
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _stamp(component) -> datetime | None:
+    """When this version was written: the later of DTSTAMP and LAST-MODIFIED."""
+    found = []
+    for key in ("DTSTAMP", "LAST-MODIFIED"):
+        value = getattr(component.get(key), "dt", None)
+        if isinstance(value, datetime):
+            found.append(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
+    return max(found, default=None)
 
 
 def read_events(paths: Iterable[str], settings: Settings, now: datetime,

@@ -58,11 +58,12 @@ NAMED = 4
 
 BUSY_PROPS = frozenset({
     "BEGIN", "END", "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
-    "EXRULE", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP",
+    "EXRULE", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP", "DTSTAMP", "LAST-MODIFIED",
 })
 """What a busy time is read from (detect.Detector.busy): the rest of a trimmed event
 (summary, description, attendees, alarms) costs icalendar most of its time and is
-never read. The summary is not: the filter has just found it names no interview."""
+never read. The summary is not: the filter has just found it names no interview.
+SEQUENCE, DTSTAMP and LAST-MODIFIED tell its versions apart (versions.merge)."""
 
 READ_PROPS = BUSY_PROPS | {"SUMMARY", "DESCRIPTION", "ORGANIZER", "ATTENDEE"}
 """What ics.to_events reads of any event (an interview's people and notes too)."""
@@ -400,6 +401,15 @@ class _Filter:
 
 
 def _overlaps(values: dict[str, list[str]], lo: datetime) -> bool:
+    """Whether the event may reach `lo`; an impossible value (a DURATION of 10^18
+    weeks, a date past year 9999) is kept for ics.prepare to skip with a warning."""
+    try:
+        return _reaches(values, lo)
+    except (OverflowError, ValueError):
+        return True
+
+
+def _reaches(values: dict[str, list[str]], lo: datetime) -> bool:
     first = _when(values["DTSTART"][0])
     if first is None:
         return True
