@@ -411,6 +411,10 @@ def occurrences(cal, window: Window, reading: Reading, source: str,
     for comps in groups.values():
         since = window.start if any(interviewish(_summary(c)) for c in comps) else (
             window.busy_start)
+        if _rapid(comps):
+            yield from _coalesced(comps, max(since, window.busy_start), window.busy_end,
+                                  reading, source)
+            continue
         if len(comps) == 1 and not any(key in comps[0] for key in SERIES):
             # one plain event is its own occurrence: no copy through the expander
             if _may_overlap(comps[0], since, window.busy_end):
@@ -422,6 +426,122 @@ def occurrences(cal, window: Window, reading: Reading, source: str,
 
 
 SERIES = ("RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID")
+
+RAPID = {"SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
+         "HOURLY": timedelta(hours=1)}
+"""Series this frequent are busy time only, read as blocks (`_coalesced`): expanded one
+by one, a FREQ=MINUTELY series from 2007 costs minutes."""
+RAPID_LIMIT = 20_000
+"""Occurrences of a rapid series with BY-rules read one by one, at most."""
+COPIED = ("UID", "DTSTAMP", "LAST-MODIFIED", "SEQUENCE", "STATUS", "TRANSP", "ATTENDEE")
+
+
+def _rapid(comps: list) -> bool:
+    """One series repeating more often than daily, with a time of day."""
+    masters = [c for c in comps if "RECURRENCE-ID" not in c]
+    if len(masters) != 1 or not isinstance(masters[0].get("RRULE"), dict):
+        return False
+    freq = masters[0]["RRULE"].get("FREQ") or [""]
+    return str(freq[0]).upper() in RAPID and isinstance(masters[0].start, datetime)
+
+
+def _coalesced(comps: list, since: datetime, end: datetime, reading: Reading,
+               source: str) -> Iterator:
+    """The busy blocks of a rapid series in [since, end], one event per block, with
+    no summary or notes (it is never an interview); its overrides as they are.
+
+    The rule starts again at the last step before `since` (the same occurrences from
+    there on, as every BY-rule keeps to the step's grid), so its age costs nothing.
+    Without BY-rules or EXDATEs, occurrences as long as the step are one block,
+    computed, not counted; otherwise at most RAPID_LIMIT are read one by one.
+    """
+    import icalendar
+
+    master = next(c for c in comps if "RECURRENCE-ID" not in c)
+    uid = _uid(master)
+    for c in comps:
+        if c is not master and _may_overlap(c, since, end):
+            yield c
+    try:
+        blocks = _blocks(master, since, end)
+    except Exception as exc:  # dateutil or icalendar refusing this rule
+        reading.warnings.append(f"{source}: skipped event {uid}: {_short(exc)}")
+        return
+    if blocks is None:
+        reading.warnings.append(f"{source}: event {uid} repeats more than {RAPID_LIMIT}"
+                                " times: read only as far as that")
+        return
+    for first, last in blocks:
+        block = icalendar.Event()
+        for key in COPIED:
+            if key in master:
+                block[key] = master[key]
+        block.add("DTSTART", first)
+        block.add("DTEND", last)
+        block.add("RECURRENCE-ID", first)
+        yield block
+
+
+def _blocks(master, since: datetime, end: datetime) -> list[tuple[datetime, datetime]] | None:
+    """[start, end) of each run of overlapping occurrences; None past RAPID_LIMIT."""
+    from dateutil.rrule import rrulestr
+
+    first, length = master.start, master.end - master.start
+    zone = first.tzinfo
+    rule = master["RRULE"]
+    step = RAPID[str(rule["FREQ"][0]).upper()] * int((rule.get("INTERVAL") or [1])[0])
+    if length <= timedelta(0) or step <= timedelta(0):
+        return []  # never busy (Detector.busy)
+    by = any(str(k).upper().startswith("BY") for k in rule)
+    count = int(rule["COUNT"][0]) if "COUNT" in rule else None
+    wall = first.replace(tzinfo=None)  # dateutil steps in wall-clock time
+    lag = since.astimezone(zone).replace(tzinfo=None) - length - wall if zone else (
+        since.replace(tzinfo=None) - length - wall)
+    skip = lag // step if lag > timedelta(0) and (count is None or not by) else 0
+    if count is not None:
+        count -= skip
+        if count <= 0:
+            return []
+    begin = (wall + skip * step).replace(tzinfo=zone)
+    exdates = _exdates(master)
+    stop = end if zone else end.replace(tzinfo=None)
+    if not by and not exdates and length >= step:
+        last = stop
+        until = rule.get("UNTIL")
+        if until:
+            value = until[0]
+            if not isinstance(value, datetime):
+                value = datetime.combine(value, datetime.max.time())
+            last = min(last, (value if value.tzinfo else value.replace(tzinfo=zone)) + length
+                       if zone else value.replace(tzinfo=None) + length)
+        if count is not None:
+            last = min(last, begin + (count - 1) * step + length)
+        return [(begin, last)] if last > begin else []
+    text = rule.to_ical().decode()
+    if count is not None:
+        text = re.sub(r"COUNT=\d+", f"COUNT={count}", text)
+    blocks: list[list[datetime]] = []
+    for n, t in enumerate(rrulestr(text, dtstart=begin, cache=False)):
+        if n >= RAPID_LIMIT:
+            return None
+        if t > stop:
+            break
+        if t in exdates:
+            continue
+        if blocks and t <= blocks[-1][1]:
+            blocks[-1][1] = max(blocks[-1][1], t + length)
+        else:
+            blocks.append([t, t + length])
+    return [(a, b) for a, b in blocks]
+
+
+def _exdates(component) -> set:
+    found = set()
+    raw = component.get("EXDATE")
+    for prop in raw if isinstance(raw, list) else [raw] if raw is not None else []:
+        for value in getattr(prop, "dts", ()):
+            found.add(value.dt)
+    return found
 
 
 def _may_overlap(component, start: datetime, end: datetime) -> bool:
