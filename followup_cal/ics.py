@@ -284,6 +284,18 @@ def _broken(component) -> str | None:
     return None
 
 
+def _mend(component) -> None:
+    """Shapes other calendars read and icalendar refuses: DTEND beside DURATION (DTEND
+    is kept), DTSTART or DTEND twice (the first is kept)."""
+    for key in ("DTSTART", "DTEND"):
+        if isinstance(component.get(key), list):
+            first = component[key][0]
+            del component[key]
+            component[key] = first
+    if "DTEND" in component and "DURATION" in component:
+        del component["DURATION"]
+
+
 def _end_in_start_zone(component) -> None:
     """A floating DTEND beside a zoned DTSTART is read in DTSTART's zone (as
     icalendar's own `end` does not: it cannot compare the two)."""
@@ -349,6 +361,7 @@ def prepare(cal, settings: Settings, reading: Reading, source: str):
     for component in cal.subcomponents:
         if component.name == "VEVENT":
             try:
+                _mend(component)
                 _end_in_start_zone(component)
                 why = _broken(component)
                 if not why:
@@ -428,9 +441,11 @@ def occurrences(cal, window: Window, reading: Reading, source: str,
 SERIES = ("RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID")
 
 RAPID = {"SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
-         "HOURLY": timedelta(hours=1)}
-"""Series this frequent are busy time only, read as blocks (`_coalesced`): expanded one
-by one, a FREQ=MINUTELY series from 2007 costs minutes."""
+         "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1), "WEEKLY": timedelta(days=7)}
+"""Series repeating more than once a day are busy time only, read as blocks
+(`_coalesced`): expanded one by one, a FREQ=MINUTELY series from 2007 costs minutes,
+a daily one at 24 times of day from 1997 ten seconds. A DAILY or WEEKLY rule is one
+when its BYHOUR/BYMINUTE/BYSECOND give more than one time of day."""
 RAPID_LIMIT = 20_000
 """Occurrences of a rapid series with BY-rules read one by one, at most."""
 COPIED = ("UID", "DTSTAMP", "LAST-MODIFIED", "SEQUENCE", "STATUS", "TRANSP", "ATTENDEE")
@@ -441,8 +456,15 @@ def _rapid(comps: list) -> bool:
     masters = [c for c in comps if "RECURRENCE-ID" not in c]
     if len(masters) != 1 or not isinstance(masters[0].get("RRULE"), dict):
         return False
-    freq = masters[0]["RRULE"].get("FREQ") or [""]
-    return str(freq[0]).upper() in RAPID and isinstance(masters[0].start, datetime)
+    rule = masters[0]["RRULE"]
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    if freq in ("DAILY", "WEEKLY"):
+        times = 1
+        for key in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            times *= len(rule.get(key) or [0])
+        if times < 2:
+            return False
+    return freq in RAPID and isinstance(masters[0].start, datetime)
 
 
 def _coalesced(comps: list, since: datetime, end: datetime, reading: Reading,
@@ -647,7 +669,10 @@ def _stamp(component) -> datetime | None:
     """When this version was written: the later of DTSTAMP and LAST-MODIFIED."""
     found = []
     for key in ("DTSTAMP", "LAST-MODIFIED"):
-        value = getattr(component.get(key), "dt", None)
+        try:
+            value = component.get(key).dt
+        except Exception:  # absent, or a value icalendar could not read: no stamp
+            continue
         if isinstance(value, datetime):
             found.append(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
     return max(found, default=None)

@@ -108,6 +108,8 @@ def _union(spans) -> list[tuple[datetime, datetime]]:
     ("FREQ=HOURLY;INTERVAL=5", "20260318T070000", "PT1H",
      "EXDATE;TZID=America/New_York:20260320T090000"),
     ("FREQ=SECONDLY;INTERVAL=30", "20260318T000000", "PT1M", ""),
+    ("FREQ=DAILY;BYHOUR=9,13;BYMINUTE=0,30", "20260301T090000", "PT20M", ""),
+    ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;BYHOUR=8,16", "20260302T080000", "PT1H", ""),
 ])
 def test_rapid_series_blocks_are_the_union_of_their_occurrences(rule, start, length, exdate,
                                                                  tmp_path):
@@ -139,3 +141,61 @@ def test_the_rapid_fixtures_are_in_the_prefilter_equivalence_set():
     assert {"rrule_minutely_unbounded_2007.ics", "rrule_hourly_byhour_unbounded_2007.ics",
             "duration_overflow_beside_interview.ics", "dtend_floating_dtstart_zoned.ics",
             "method_cancel_outlook.ics", "sequence_update_new_time.ics"} <= names
+
+
+# -- calendars from other projects' test suites (tests/data/README.md) --------------------
+
+CORPUS = sorted(p.name for p in DATA.glob("corpus_*.ics"))
+
+
+def test_the_corpus_is_kept_small_and_present():
+    assert 8 <= len(CORPUS) <= 15
+
+
+@pytest.mark.parametrize("name", CORPUS)
+@pytest.mark.parametrize("command", ["plan", "export"])
+def test_other_projects_calendars_never_fail(name, command, tmp_path):
+    """Exit 0 (or 2 for what is no calendar), never 1 or a traceback, in bounded time;
+    at a `now` beside their own dates and at today's."""
+    for now in ("2026-03-20T09:00", "2015-06-01T09:00", "2007-06-22T09:00"):
+        args = (["plan", "--json", "--ics", data(name)] if command == "plan"
+                else ["export", data(name), "-o", str(tmp_path / "out.ics")])
+        start = time.perf_counter()
+        r = cli(*args, "--now", now, "--timezone", ZONE)
+        elapsed = time.perf_counter() - start
+        assert r.code in (0, 2), (now, r.err)
+        assert "Traceback" not in r.err and not (
+            r.exception and not isinstance(r.exception, SystemExit)), (now, r.exception)
+        assert elapsed < 5, (now, elapsed)
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_an_interview_in_their_shape_is_still_planned(name, tmp_path):
+    """Each corpus event renamed to an interview, at a `now` just after it: the odd
+    shapes that can be read are planned (rapid series are busy time by design)."""
+    import re
+
+    raw = (DATA / name).read_bytes().decode("utf-8", "replace")
+    text = re.sub(r"(?m)^SUMMARY[;:][^\r\n]*(\r?\n[ \t][^\r\n]*)*\r?\n", "", raw)
+    text = re.sub(r"(?m)^BEGIN:VEVENT(\r?\n)", r"BEGIN:VEVENT\1SUMMARY:Interview with Acme\1",
+                  text)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", newline="")
+    events = text.split("BEGIN:VEVENT", 1)[-1]
+    days = re.findall(r"(?m)^DTSTART(?:;TZID=[^:\r\n]*)?:(\d{8})T", events)
+    if not days or name in READ_AS_BUSY:
+        pytest.skip("no timed event, or a series read as busy time only")
+    d = days[0]
+    r = cli("plan", "--json", "--ics", str(path), "--now", f"{d[:4]}-{d[4:6]}-{d[6:8]}T23:30",
+            "--timezone", ZONE, "--me", "me@example.com")
+    assert r.code in (0, 2), r.err
+    if name in UNREADABLE:
+        assert r.code == 2 or "skipped event" in r.err
+    else:
+        assert r.code == 0 and r.json(), r.err
+
+
+READ_AS_BUSY = {"corpus_icalnet_rrule_minutely_2007.ics", "corpus_icalnet_rrule_hourly.ics",
+                "corpus_icalnet_daily_byhour_byminute_1997.ics"}
+UNREADABLE = {"corpus_icalendar_invalid_duration.ics", "corpus_icalendar_broken_dtstart.ics",
+              "corpus_icalendar_fuzz_invalid_month.ics", "corpus_khal_rrule_invalid_until.ics"}
