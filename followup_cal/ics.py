@@ -27,6 +27,7 @@ from . import prefilter as prefiltering
 from .config import Settings
 from .detect import Detector, Window, collect
 from .model import Attendee, CalendarEvent, FollowUp, Person, SourceData
+from .versions import OLDEST
 
 OUR_UID = "@followup-cal"
 OUR_KIND = "X-FOLLOWUP-CAL-KIND"
@@ -614,7 +615,7 @@ def _summary(component) -> str:
 def to_events(cal, zones: dict, window: Window, reading: Reading, source: str,
               interviewish: Callable[[str], bool]) -> Iterator[CalendarEvent]:
     recurring = _recurring_uids(cal)
-    sequences = _sequences(cal)
+    versions = _versions(cal)
     method = _text(cal, "METHOD").strip().upper()
     for occ in occurrences(cal, window, reading, source, interviewish):
         uid = _uid(occ)
@@ -624,6 +625,7 @@ def to_events(cal, zones: dict, window: Window, reading: Reading, source: str,
             reading.warnings.append(f"{source}: skipped event {uid}: {_short(exc)}")
             continue
         rid = _rid_key(occ) if uid in recurring else None
+        version = versions.get((uid, rid)) or versions.get((uid, None)) or (0, None)
         tzid = zones.get((uid, rid), zones.get((uid, None)))
         yield CalendarEvent(
             uid=uid,
@@ -640,21 +642,25 @@ def to_events(cal, zones: dict, window: Window, reading: Reading, source: str,
             attendees=attendees(occ),
             ours=uid.endswith(OUR_UID) or OUR_KIND in occ,
             source=source,
-            sequence=sequences.get((uid, rid), sequences.get((uid, None), 0)),
-            stamp=_stamp(occ),
+            sequence=version[0],
+            stamp=version[1],
             method=method,
-            override=(uid, rid) in sequences and rid is not None,
+            override=rid is not None and (uid, rid) in versions,
         )
 
 
-def _sequences(cal) -> dict[tuple[str, str | None], int]:
-    """SEQUENCE by (UID, RECURRENCE-ID) of the components as written: an occurrence
-    the expander makes carries its whole series' highest SEQUENCE instead."""
-    found: dict[tuple[str, str | None], int] = {}
+def _versions(cal) -> dict[tuple[str, str | None], tuple[int, datetime | None]]:
+    """(SEQUENCE, stamp) by (UID, RECURRENCE-ID) of the components as written: an
+    occurrence the expander makes carries its whole series' highest SEQUENCE instead.
+    Two masters of one UID in one calendar: the newer."""
+    found: dict[tuple[str, str | None], tuple] = {}
     for c in cal.subcomponents:
         if c.name == "VEVENT":
             key = (_uid(c), _rid_key(c))
-            found[key] = max(found.get(key, 0), _int(c.get("SEQUENCE")))
+            version = (_int(c.get("SEQUENCE")), _stamp(c))
+            old = found.get(key)
+            if old is None or (old[0], old[1] or OLDEST) < (version[0], version[1] or OLDEST):
+                found[key] = version
     return found
 
 

@@ -81,7 +81,8 @@ def _merge_one(versions: list[CalendarEvent]) -> list[CalendarEvent]:
         by_occurrence.setdefault(v.recurrence_id, []).append(v)
     kept = []
     for rid in sorted(by_occurrence, key=lambda r: (r is not None, r or "")):
-        winner = max(by_occurrence[rid], key=_rank)
+        group = by_occurrence[rid]
+        winner = group[0] if len(group) == 1 else max(group, key=_rank)
         if not cancelled(winner):
             kept.append(winner)
     return kept
