@@ -453,7 +453,7 @@ COPIED = ("UID", "DTSTAMP", "LAST-MODIFIED", "SEQUENCE", "STATUS", "TRANSP", "AT
 
 
 def _rapid(comps: list) -> bool:
-    """One series repeating more often than daily, with a time of day."""
+    """One series repeating more than once a day, at times of day."""
     masters = [c for c in comps if "RECURRENCE-ID" not in c]
     if len(masters) != 1 or not isinstance(masters[0].get("RRULE"), dict):
         return False
@@ -465,7 +465,10 @@ def _rapid(comps: list) -> bool:
             times *= len(rule.get(key) or [0])
         if times < 2:
             return False
-    return freq in RAPID and isinstance(masters[0].start, datetime)
+    try:
+        return freq in RAPID and isinstance(masters[0].start, datetime)
+    except Exception:  # icalendar cannot tell its start: the expander reports it
+        return False
 
 
 def _coalesced(comps: list, since: datetime, end: datetime, reading: Reading,
@@ -486,14 +489,13 @@ def _coalesced(comps: list, since: datetime, end: datetime, reading: Reading,
         if c is not master and _may_overlap(c, since, end):
             yield c
     try:
-        blocks = _blocks(master, since, end)
+        blocks, complete = _blocks(master, since, end)
     except Exception as exc:  # dateutil or icalendar refusing this rule
         reading.warnings.append(f"{source}: skipped event {uid}: {_short(exc)}")
         return
-    if blocks is None:
+    if not complete:
         reading.warnings.append(f"{source}: event {uid} repeats more than {RAPID_LIMIT}"
-                                " times: read only as far as that")
-        return
+                                " times in the window: read only as far as that")
     for first, last in blocks:
         block = icalendar.Event()
         for key in COPIED:
@@ -505,8 +507,9 @@ def _coalesced(comps: list, since: datetime, end: datetime, reading: Reading,
         yield block
 
 
-def _blocks(master, since: datetime, end: datetime) -> list[tuple[datetime, datetime]] | None:
-    """[start, end) of each run of overlapping occurrences; None past RAPID_LIMIT."""
+def _blocks(master, since: datetime, end: datetime) -> tuple[list[tuple], bool]:
+    """[start, end) of each run of overlapping occurrences, and whether that is all of
+    them (not cut at RAPID_LIMIT)."""
     from dateutil.rrule import rrulestr
 
     first, length = master.start, master.end - master.start
@@ -514,7 +517,7 @@ def _blocks(master, since: datetime, end: datetime) -> list[tuple[datetime, date
     rule = master["RRULE"]
     step = RAPID[str(rule["FREQ"][0]).upper()] * int((rule.get("INTERVAL") or [1])[0])
     if length <= timedelta(0) or step <= timedelta(0):
-        return []  # never busy (Detector.busy)
+        return [], True  # never busy (Detector.busy)
     by = any(str(k).upper().startswith("BY") for k in rule)
     count = int(rule["COUNT"][0]) if "COUNT" in rule else None
     wall = first.replace(tzinfo=None)  # dateutil steps in wall-clock time
@@ -524,7 +527,7 @@ def _blocks(master, since: datetime, end: datetime) -> list[tuple[datetime, date
     if count is not None:
         count -= skip
         if count <= 0:
-            return []
+            return [], True
     begin = (wall + skip * step).replace(tzinfo=zone)
     exdates = _exdates(master)
     stop = end if zone else end.replace(tzinfo=None)
@@ -539,15 +542,17 @@ def _blocks(master, since: datetime, end: datetime) -> list[tuple[datetime, date
                        if zone else value.replace(tzinfo=None) + length)
         if count is not None:
             last = min(last, begin + (count - 1) * step + length)
-        return [(begin, last)] if last > begin else []
+        return ([(begin, last)] if last > begin else []), True
     text = rule.to_ical().decode()
     if count is not None:
         text = re.sub(r"COUNT=\d+", f"COUNT={count}", text)
     blocks: list[list[datetime]] = []
+    complete = True
     for n, t in enumerate(rrulestr(text, dtstart=begin, cache=False)):
-        if n >= RAPID_LIMIT:
-            return None
         if t > stop:
+            break
+        if n >= RAPID_LIMIT:
+            complete = False
             break
         if t in exdates:
             continue
@@ -555,7 +560,7 @@ def _blocks(master, since: datetime, end: datetime) -> list[tuple[datetime, date
             blocks[-1][1] = max(blocks[-1][1], t + length)
         else:
             blocks.append([t, t + length])
-    return [(a, b) for a, b in blocks]
+    return [(a, b) for a, b in blocks], complete
 
 
 def _exdates(component) -> set:

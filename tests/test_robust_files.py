@@ -199,3 +199,15 @@ READ_AS_BUSY = {"corpus_icalnet_rrule_minutely_2007.ics", "corpus_icalnet_rrule_
                 "corpus_icalnet_daily_byhour_byminute_1997.ics"}
 UNREADABLE = {"corpus_icalendar_invalid_duration.ics", "corpus_icalendar_broken_dtstart.ics",
               "corpus_icalendar_fuzz_invalid_month.ics", "corpus_khal_rrule_invalid_until.ics"}
+
+
+def test_a_rapid_series_past_the_limit_is_read_as_far_as_the_limit(monkeypatch, tmp_path):
+    from followup_cal import ics
+
+    monkeypatch.setattr(ics, "RAPID_LIMIT", 50)
+    path = tmp_path / "rapid.ics"
+    path.write_text(_cal("FREQ=HOURLY;BYMINUTE=0,30", "20260318T080000", "PT10M"),
+                    newline="")
+    data = read_sources([str(path)], Settings(timezone=ZONE), NOW_DT)
+    assert 40 <= len(data.busy) <= 50
+    assert any("repeats more than 50 times" in w for w in data.warnings)
