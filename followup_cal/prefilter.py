@@ -63,7 +63,14 @@ BUSY_PROPS = frozenset({
 """What a busy time is read from (detect.Detector.busy): the rest of a trimmed event
 (summary, description, attendees, alarms) costs icalendar most of its time and is
 never read. The summary is not: the filter has just found it names no interview.
-SEQUENCE, DTSTAMP and LAST-MODIFIED tell its versions apart (versions.merge)."""
+SEQUENCE, DTSTAMP and LAST-MODIFIED tell its versions apart (versions.merge); the
+stamps only where the file holds its UID twice (STAMPS)."""
+
+STAMPS = frozenset({"DTSTAMP", "LAST-MODIFIED"})
+"""Two lines icalendar spends a twentieth of the filtered parse on: a busy time keeps
+them only when another VEVENT in the file has its UID. Across files, two versions of a
+busy time with one SEQUENCE are then told apart by their content, not their stamps
+(the order of the files still never matters); an interview keeps its stamps."""
 
 READ_PROPS = BUSY_PROPS | {"SUMMARY", "DESCRIPTION", "ORGANIZER", "ATTENDEE"}
 """What ics.to_events reads of any event (an interview's people and notes too)."""
@@ -223,6 +230,8 @@ class _Filter:
         comps: list[tuple[int, int, int, tuple[bytes, ...]]] = []
         whole_uids: set[bytes] = set()
         busy_uids: set[bytes] = set()
+        seen_uids: set[bytes] = set()
+        twice: set[bytes] = set()  # UIDs of more than one VEVENT (versions, a series)
         comp = b""  # the depth-2 component being read
         comp_start = 0
         holes: list[int] = []  # where the VEVENT's own components (alarms) begin and end
@@ -266,6 +275,10 @@ class _Filter:
                     else:
                         props = find_props(text, comp_start, line_end)
                     fate, named, uids = judge(props, any_case)
+                    for uid in uids:
+                        if uid in seen_uids:
+                            twice.add(uid)
+                        seen_uids.add(uid)
                     # kept as it is: icalendar must see the odd line; a missing UID
                     # is made from the whole event's text (ics.prepare)
                     if odd or (not uids and fate != GONE):
@@ -296,7 +309,8 @@ class _Filter:
             elif fate == BUSY or not busy_uids.isdisjoint(uids):
                 # an interview's own lines even so: its series is read as a busy time
                 trimmed = (_trim(text, s, e, READ_PROPS, busy_only=False) if named
-                           else _trim(text, s, e, self.busy_props, busy_only=True))
+                           else _trim(text, s, e, self.busy_props if not twice.isdisjoint(uids)
+                                      else self.busy_props - STAMPS, busy_only=True))
             else:
                 trimmed = None
             if s > pos:
