@@ -217,3 +217,16 @@ def test_a_source_without_versions_keeps_everything_it_gives():
     events = [_occ(rid=f"r{i}", summary=f"s{i}") for i in range(3)]
     assert merge(events[::-1]) == events
     assert merge([*events, _occ(rid="r3", status="CANCELLED")]) == events
+
+
+def test_an_invite_and_its_cancellation_in_one_file(tmp_path):
+    """Two VCALENDARs in one file (a mail client's saved thread), or both VEVENTs in
+    one calendar: the cancellation with the higher SEQUENCE wins either way."""
+    invite = _ev("x@acme.com", 24, "SEQUENCE:0")
+    cancel = _ev("x@acme.com", 24, "SEQUENCE:1", "STATUS:CANCELLED")
+    two = _write(tmp_path, "two.ics", _cal(cancel, method="CANCEL") + _cal(invite,
+                                                                            method="REQUEST"))
+    one = _write(tmp_path, "one.ics", _cal(cancel, invite))
+    assert _prep_days(two) == _prep_days(one) == []
+    kept = _write(tmp_path, "kept.ics", _cal(invite))
+    assert _prep_days(kept) == ["2026-03-24"]
