@@ -51,8 +51,8 @@ def _content(event: CalendarEvent) -> tuple:
 def merge(events: Iterable[CalendarEvent]) -> list[CalendarEvent]:
     """One version of each occurrence (the newest), cancelled ones left out.
 
-    Sorted by UID, occurrence and start, so the result is the same for any
-    order of `events`.
+    Sorted by UID, then RECURRENCE-ID, so the result is the same for any order
+    of `events`.
     """
     by_uid: dict[str, list[CalendarEvent]] = {}
     for ev in events:
