@@ -19,6 +19,7 @@ from . import notes, vocab
 from .config import Settings
 from .model import Attendee, Busy, CalendarEvent, Interview, Person, SourceData
 from .vocab import Vocabulary
+from .versions import merge
 
 FREE_MAIL = frozenset(
     {
@@ -523,7 +524,7 @@ def collect(
     `known_me` adds addresses the source knows are the user's (a Google
     export's X-WR-CALNAME, the signed-in account).
     """
-    events = list(events)
+    events = merge(events)  # the newest version of each, whatever the input order
     warnings = list(warnings)
     window = Window.around(now, settings)
     me = set(settings.me) | {a.lower() for a in known_me}

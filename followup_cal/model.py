@@ -184,6 +184,13 @@ class CalendarEvent:
     attendees: tuple[Attendee, ...] = ()
     ours: bool = False  # one of our own follow-ups
     source: str = ""
+    # issue 10, which version is true (versions.merge): the version's SEQUENCE, its
+    # latest DTSTAMP/LAST-MODIFIED, its calendar's METHOD, and whether it is an
+    # override (its own RECURRENCE-ID) rather than what its series says
+    sequence: int = 0
+    stamp: datetime | None = None
+    method: str = ""
+    override: bool = False
 
     @property
     def all_day(self) -> bool:
