@@ -101,6 +101,19 @@ class Settings:
     # these hours of their zone; calls stay in the employer's mid-morning (DESIGN.md "Time").
     waking_hours: tuple[time, time] = (time(8, 0), time(21, 0))
 
+    # issue 10: whose conversation an event is. Patterns added to the words of the
+    # configured `languages` (followup_cal/lang/<code>.toml): the user runs it
+    # (interviewer; interviewer_notes: an interview kit or scorecard in the notes),
+    # names the candidate when the user organised it (candidate), a press/podcast
+    # interview (media), informational (thank-yous only), a recruiter's chat (a
+    # candidacy even when it sounds informal).
+    interviewer_patterns: tuple[str, ...] = ()
+    interviewer_notes_patterns: tuple[str, ...] = ()
+    candidate_patterns: tuple[str, ...] = ()
+    media_patterns: tuple[str, ...] = ()
+    informational_patterns: tuple[str, ...] = ()
+    recruiter_patterns: tuple[str, ...] = ()
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -117,6 +130,8 @@ _INT_FIELDS = {
 }
 _TIME_FIELDS = {f.name for f in dataclasses.fields(Settings) if f.type in ("time", time)}
 _LIST_FIELDS = {"me", "languages", "interview_patterns", "exclude_patterns", "google_calendars"}
+_LIST_FIELDS |= {"interviewer_patterns", "interviewer_notes_patterns", "candidate_patterns",
+                 "media_patterns", "informational_patterns", "recruiter_patterns"}  # issue 10
 
 
 def _load_toml(path: Path) -> dict:

@@ -8,13 +8,18 @@ following up is decided here once (DESIGN.md "Recognising an interview").
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from . import notes, vocab
 from .config import Settings
-from .model import Attendee, Busy, CalendarEvent, Instruction, Interview, Person, SourceData
+from .model import Attendee, Busy, CalendarEvent, Interview, Person, SourceData
+from .vocab import Vocabulary
+from .versions import merge
 
 FREE_MAIL = frozenset(
     {
@@ -42,48 +47,9 @@ CORP_SUFFIX = re.compile(
 )
 TAG = re.compile(r"^\s*#(offer|rejected|withdrawn|heard-back|contacted)\b(.*)$", re.I | re.M)
 
-# An instruction to the candidate ("email me in one week", "OK to call if you
-# haven't heard by Friday"), as opposed to the employer's own plan ("she will
-# call you by Friday", which is a decision date).
-_VERB = r"(?:e-?mail|call|phone|ring|text|write|reach out|follow[- ]up|check[- ]in|contact)"
-CONTACT_VERB = re.compile(_VERB, re.I)
-INSTRUCTION = re.compile(
-    rf"\b{_VERB}\s+(?:to\s+)?(?:me|us|him|her|them)\b"
-    rf"|\b(?:ok|okay|fine|feel free|welcome|you can|you may|you should|please|go ahead|"
-    rf"don'?t hesitate)\b[^.;]{{0,40}}?\b{_VERB}"
-    rf"|\b{_VERB}\b[^.;]{{0,40}}\bif (?:you|i|we) (?:don'?t|do not|haven'?t|have not)\b"
-    rf"|^\s*(?:please\s+)?{_VERB}\b",
-    re.I,
-)
-THEIR_ACTION = re.compile(rf"\b(?:we|i|she|he|they|someone)(?:\s+will|\s+would|\s+shall|"
-                          rf"\s+may|'ll)\s+"
-                          rf"(?:\w+\s+)?{_VERB}", re.I)
-# "decision by", "hear back", "let you know": when they expect to decide.
-DECISION_WORD = re.compile(
-    r"\b(decid\w*|decision|hear\w*|get back|respond|news|update|offer|next steps?|"
-    r"timeline|let (?:you|me) know|next round|expect\w*)\b",
-    re.I,
-)
-# dateparser finds dates in "30 minute call" and "We": keep real date phrases only
-DATEISH = re.compile(
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|\b(?:mon|tue|tues|wed|thu|"
-    r"thur|thurs|fri|sat|sun)\b|january|february|march|april|\bmay\b|june|july|august|"
-    r"september|october|november|december|\b(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|"
-    r"nov|dec)\b|tomorrow|\d{1,2}[/.-]\d{1,2}|\d{4}-\d{2}-\d{2}|\d(?:st|nd|rd|th)\b|"
-    r"\bnext (?:week|month)\b|\bin (?:a|one|\d+) (?:week|month)s?\b",
-    re.I,
-)
-NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-IN_N = re.compile(r"\b(?:in|within|after)\s+(a|an|one|two|three|four|five|six|\d+)\s+"
-                  r"(day|business day|week)s?\b", re.I)
-NEXT_WEEK = re.compile(r"\bnext week\b", re.I)
-DAY_OF_MONTH = re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b(?!\s+of\b)", re.I)
-THIS_WEEK = re.compile(r"\b(?:end of (?:the|this) week|this week)\b", re.I)
-
-
 @dataclass(frozen=True)
 class Detector:
-    """Compiled patterns and the user's addresses: built once per run."""
+    """Compiled patterns, the languages' words and the user's addresses: built once per run."""
 
     settings: Settings
     me: frozenset[str]
@@ -91,16 +57,28 @@ class Detector:
     exclude: tuple[re.Pattern, ...]
     include_any: tuple[re.Pattern, ...]  # the same, joined where that means the same
     exclude_any: tuple[re.Pattern, ...]
+    words: Vocabulary
+    # whose conversation (issue 10): the languages' words and the settings' patterns
+    who: dict[str, re.Pattern | None]
 
     @classmethod
     def build(cls, settings: Settings, me: Iterable[str]) -> Detector:
+        words = vocab.load(tuple(settings.languages))
+        # the setting's patterns, then the configured languages' own words (issue 10)
+        include = _merged(settings.interview_patterns, words.patterns("summary.interview"))
+        exclude = _merged(settings.exclude_patterns, words.patterns("summary.exclude"))
         return cls(
             settings=settings,
             me=frozenset(a.lower() for a in me),
-            include=tuple(re.compile(p, re.I) for p in settings.interview_patterns),
-            exclude=tuple(re.compile(p, re.I) for p in settings.exclude_patterns),
-            include_any=_any_of(settings.interview_patterns),
-            exclude_any=_any_of(settings.exclude_patterns),
+            include=tuple(re.compile(p, re.I) for p in include),
+            exclude=tuple(re.compile(p, re.I) for p in exclude),
+            include_any=_any_of(include),
+            exclude_any=_any_of(exclude),
+            words=words,
+            who={key: _one_of(words.patterns(f"summary.{key}"),
+                              getattr(settings, f"{key}_patterns"))
+                 for key in ("interviewer", "interviewer_notes", "candidate", "media",
+                             "informational", "recruiter")},
         )
 
     def is_interview_summary(self, summary: str) -> bool:
@@ -121,10 +99,15 @@ class Detector:
         return any(self.is_me(a) and a.partstat.upper() == "DECLINED" for a in event.attendees)
 
     def interview(self, event: CalendarEvent) -> Interview | None:
-        """The interview this event is, or None (all-day, cancelled, declined, not one)."""
+        """The interview this event is, or None (all-day, cancelled, declined, not one,
+        not the user's own candidacy)."""
         if event.ours or event.all_day or event.status.upper() == "CANCELLED":
             return None
         if not self.is_interview_summary(event.summary) or self.declined(event):
+            return None
+        company, role = company_and_role(event.summary, event, self)
+        kind = self.conversation(event, company, role)
+        if kind is None:
             return None
         interviewers = tuple(
             a.person
@@ -136,9 +119,9 @@ class Detector:
         if not interviewers and organizer:
             interviewers = (organizer,)  # a recruiter's own phone screen: they are it
         interviewers = _unique(interviewers)
-        company, role = company_and_role(event.summary, event, self)
         tzid = self.settings.company_timezone(company) or event.tzid or self.settings.timezone
         start_local = event.start.astimezone(ZoneInfo(tzid))
+        said = notes.read(event.description, start_local, self.settings)
         return Interview(
             uid=event.uid,
             recurrence_id=event.recurrence_id,
@@ -150,12 +133,59 @@ class Detector:
             employer_tz=tzid,
             interviewers=interviewers,
             recruiter=recruiter(organizer, interviewers),
-            instruction=read_instruction(event.description, start_local, self.settings),
+            instruction=said.instruction,
             tags=read_tags(event.description),
             source=event.source,
             organizer=organizer,  # issue 14
             employer_domains=tuple(_employer_domains(event, self)),
+            conversation=kind,
+            back_on=said.back_on,
+            avoid_channels=said.avoid,
+            prefer_channel=said.prefer,
         )
+
+    def conversation(self, event: CalendarEvent, company: str, role: str | None) -> str | None:
+        """Whose conversation this is (DESIGN.md "Whose conversation is it?").
+
+        None when it is not the user's candidacy: the user interviews someone (a
+        word that says so, notes only an interviewer gets such as an interview kit
+        or a scorecard, or they organised it and it names a candidate), a
+        debrief, a media interview. "informational" for an informational
+        interview (thank-yous only), unless it is with a recruiter; else
+        "candidacy". Each signal is a list of words per language (lang/*.toml).
+        """
+        who = self.who
+        summary = event.summary
+        if _hit(who["interviewer"], summary) or _hit(
+                who["interviewer_notes"], (event.description or "")[:notes.MAX_NOTES]):
+            return None
+        if self.is_me(event.organizer) and (
+                _hit(who["candidate"], summary) or self._names_a_guest(event)):
+            return None
+        rest = summary  # a company or a role may hold a media word ("Vox Media")
+        for part in (company, role):
+            if part:
+                rest = re.sub(re.escape(part), " ", rest, flags=re.I)
+        if _hit(who["media"], rest):
+            return None
+        if _hit(who["informational"], rest) and not _hit(who["recruiter"], summary):
+            return "informational"
+        return "candidacy"
+
+    def _names_a_guest(self, event: CalendarEvent) -> bool:
+        """The user, at work, organised it and its summary names a guest with a
+        personal address: they are interviewing that person."""
+        org = (event.organizer.email or "").lower() if event.organizer else ""
+        if not org or org.rsplit("@", 1)[-1] in FREE_MAIL:
+            return False
+        text = event.summary.casefold()
+        for a in event.attendees:
+            email = (a.person.email or "").lower()
+            name = (a.person.name or "").strip().casefold()
+            if (name and len(name) > 2 and not self.is_me(a) and name in text
+                    and email.rsplit("@", 1)[-1] in FREE_MAIL):
+                return True
+        return False
 
     def busy(self, event: CalendarEvent, tz: ZoneInfo) -> Busy | None:
         """Opaque, confirmed time the candidate is taken (call slots avoid it)."""
@@ -171,6 +201,22 @@ class Detector:
         if event.end <= event.start:
             return None
         return Busy(event.start, event.end)
+
+
+def _hit(pattern: re.Pattern | None, text: str) -> bool:
+    return bool(pattern and pattern.search(text))
+
+
+def _one_of(*lists: Iterable[str]) -> re.Pattern | None:
+    patterns = _merged(*lists)
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I) if patterns else None
+
+
+def _merged(*lists: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for items in lists:
+        out += [p for p in items if p not in out]
+    return tuple(out)
 
 
 def _any_of(patterns: Iterable[str]) -> tuple[re.Pattern, ...]:
@@ -247,15 +293,43 @@ def domain_company(event: CalendarEvent, detector: Detector) -> str | None:
     return None
 
 
-# Words that say how or which round, not who: never a company, never a role.
-NOISE = re.compile(
-    r"\b(?:zoom|teams|google meet|meet|webex|skype|virtual|video|remote|in[- ]person|"
-    r"technical|tech|coding|behaviou?ral|system design|phone|onsite|on-site|final|first|"
-    r"second|third|initial|intro(?:ductory)?|follow-up|panel|hr|recruiter|screen(?:ing)?|"
-    r"chat|call|meeting|loop|round(?: \d+)?|day \d+|part \d+|\d+(?:st|nd|rd|th)?)\b",
-    re.I,
-)
-FILLER = re.compile(r"(?:\b(?:with|at|for|the|and|w/|via|re)\b|@|<>|&|\[|\]|w/)", re.I)
+@dataclass(frozen=True)
+class Shapes:
+    """The summary's shapes in the configured languages (lang/*.toml, [summary])."""
+
+    noise: re.Pattern  # meeting words (Zoom, Day 1, coding…): never a company or role
+    filler: re.Pattern  # joining words
+    connector: re.Pattern  # "Interview with/avec/bei … Acme"; group 1: the company
+    role_word: re.Pattern  # a part of the summary is a role only when it holds one
+    role_suffix: re.Pattern  # or, in parentheses, a job title's ending ("Importer")
+    roles: tuple[re.Pattern, ...]  # "for the X role"; group `role`
+
+
+@lru_cache(maxsize=16)
+def shapes(languages: tuple[str, ...]) -> Shapes:
+    w = vocab.load(languages)
+    noise = "|".join(w.patterns("summary.noise")) or "(?!)"
+    joins = [*w.patterns("summary.filler"), *w.patterns("summary.connectors"),
+             *w.patterns("summary.for_words"), "via", "re"]
+    filler = "|".join(_word(x) for x in sorted(set(joins), key=len, reverse=True))
+    conn = "|".join(_word(x) for x in w.patterns("summary.connectors")) or "(?!)"
+    fors = "|".join(_word(x) for x in w.patterns("summary.for_words")) or "(?!)"
+    return Shapes(
+        noise=re.compile(rf"\b(?:{noise})\b", re.I),
+        filler=re.compile(rf"(?:{filler}|@|<>|&|\[|\])", re.I),
+        connector=re.compile(rf"(?:{conn})\s*(.+?)\s*(?:$|\s[-–—|/]\s|[–—|:,]|{fors})", re.I),
+        role_word=vocab.role_word(languages),
+        role_suffix=re.compile("|".join(w.patterns("summary.role_suffix")) or "(?!)", re.I),
+        roles=w.each("summary.role"),
+    )
+
+
+def _word(text: str) -> str:
+    """A word of the vocabulary as a pattern: whole where it begins or ends with a letter."""
+    e = re.escape(text)
+    return (r"\b" if text[:1].isalnum() else "") + e + (r"\b" if text[-1:].isalnum() else "")
+
+
 CORP_WORD = re.compile(r"\s+(?:inc|corp|corporation|co|llc|ltd|gmbh|ag|plc|group)\b\.?", re.I)
 WORD = re.compile(r"[^\W_][\w&'.-]*")
 
@@ -268,7 +342,7 @@ def _label_span(text: str, labels: list[str]) -> tuple[int, int] | None:
         for i in range(len(words)):
             joined = ""
             for j in range(i, min(i + 4, len(words))):
-                joined += re.sub(r"\W", "", words[j].group()).lower()
+                joined += _plain(words[j].group())
                 if joined == label or (len(joined) >= 4 and label.startswith(joined)):
                     span = (words[i].start(), words[j].end())
                     if best is None or span[1] - span[0] > best[1] - best[0]:
@@ -279,6 +353,12 @@ def _label_span(text: str, labels: list[str]) -> tuple[int, int] | None:
             m = CORP_WORD.match(text, best[1])
             return (best[0], m.end()) if m else best
     return None
+
+
+def _plain(word: str) -> str:
+    """A word as a domain spells it: "Lumière" -> "lumiere"."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return re.sub(r"\W", "", "".join(c for c in decomposed if not unicodedata.combining(c))).lower()
 
 
 def _clean(text: str) -> str:
@@ -292,25 +372,28 @@ def _is_name(text: str, names: set[str]) -> bool:
 def _structural_company(text: str, names: set[str], detector: Detector) -> str | None:
     """The company by the summary's shape alone: "[Acme] …", "… with/at/@ Acme",
     the first part that is no interview word, else "(Acme)"."""
+    sh = shapes(tuple(detector.settings.languages))
     m = re.match(r"\s*\[([^\]]+)\]", text)
-    if m and not NOISE.fullmatch(m.group(1).strip()):
+    if m and not sh.noise.fullmatch(m.group(1).strip()):
         return m.group(1).strip()
     bare = re.sub(r"\([^()]*\)", " ", text)
-    m = re.search(r"(?:\b(?:with|at)|@|\bw/)\s*(.+?)\s*(?:$|\s[-–—|/]\s|[–—|:,]|\bfor\b)",
-                  bare, re.I)
-    if m:
+    for m in sh.connector.finditer(bare):
         found = _clean(m.group(1))
-        if found and not _is_name(found, names) and not NOISE.fullmatch(found):
+        if found and not _is_name(found, names) and _clean(sh.noise.sub(" ", found)):
             return found
     for part in SEPARATORS.split(bare):
         part = _clean(part)
         if (part and not any(x.search(part) for x in detector.include)
-                and not _is_name(part, names) and _clean(NOISE.sub(" ", part))):
+                and not _is_name(part, names) and _clean(sh.noise.sub(" ", part))
+                and not sh.connector.search(part)):
             return part
     paren = re.search(r"\(([^(),]+)\)", text)
-    if paren and not NOISE.fullmatch(paren.group(1).strip()):
+    if paren and not sh.noise.fullmatch(paren.group(1).strip()):
         return paren.group(1).strip()
     return None
+
+
+MAX_SUMMARY = 500  # characters of a summary read for its shape (a hostile one can be megabytes)
 
 
 def company_and_role(
@@ -321,17 +404,21 @@ def company_and_role(
     The company is, in order: the words of the summary that its attendees'
     e-mail domain spells, "[Acme] …", "… with/at/@ Acme", the first part of
     "Acme – Designer interview" that is no interview word, else the domain.
-    The role is "for the X role", the parentheses, or what is left over.
+    The role is "for the X role", else the parentheses or what is left over
+    when that holds a job title's word; else none, never a fragment.
     """
-    text = re.sub(r"\s+", " ", summary).strip()
+    sh = shapes(tuple(detector.settings.languages))
+    text = re.sub(r"\s+", " ", summary[:MAX_SUMMARY]).strip()
     names = {(a.person.name or "").casefold() for a in event.attendees if a.person.name}
     names |= {(event.organizer.name or "").casefold()} if event.organizer else set()
     names.discard("")
     role = None
-    m = re.search(r"\bfor (?:the |a |an )?(.+?) (?:role|position|job|opening)\b", text, re.I)
-    if m:
-        role = m.group(1).strip()
-        text = (text[: m.start()] + text[m.end():]).strip()
+    for pattern in sh.roles:
+        m = pattern.search(text)
+        if m and _clean(m.group("role")):
+            role = _clean(m.group("role"))
+            text = (text[: m.start()] + " " + text[m.end():]).strip()
+            break
 
     span = _label_span(text, _domain_labels(event, detector))
     named = text[span[0]:span[1]] if span else None
@@ -345,8 +432,10 @@ def company_and_role(
     if role is None:
         paren = re.search(r"\(([^()]+)\)", text)
         inside = paren.group(1) if paren else ""
-        if inside and company.casefold() not in inside.casefold() and not _is_name(
-                inside.strip(), names):
+        if (inside and company.casefold() not in inside.casefold()
+                and not _is_name(inside.strip(), names)
+                and (sh.role_word.search(inside)
+                     or sh.role_suffix.search(_clean(sh.noise.sub(" ", inside))))):
             role = inside.strip()
     if role is None:
         rest = text.replace(company, " ") if company in text else text
@@ -354,10 +443,10 @@ def company_and_role(
             rest = re.sub(re.escape(name), " ", rest, flags=re.I)
         for p in detector.include:
             rest = p.sub(" ", rest)
-        rest = FILLER.sub(" ", NOISE.sub(" ", rest))
+        rest = sh.filler.sub(" ", sh.noise.sub(" ", rest))
         chunks = [_clean(c) for c in re.split(r"\s[-–—|/]\s|[–—|:,()]", rest)]
         chunks = [c for c in chunks if re.search(r"[^\W\d_]{2}", c)]
-        role = chunks[0] if chunks else None
+        role = chunks[0] if chunks and sh.role_word.search(chunks[0]) else None
     return company, role
 
 
@@ -369,175 +458,6 @@ def company_key(name: str) -> str:
 
 def read_tags(notes: str) -> tuple[tuple[str, str], ...]:
     return tuple((m.group(1).lower(), m.group(2).strip()) for m in TAG.finditer(notes or ""))
-
-
-def read_instruction(notes: str, start_local: datetime, settings: Settings) -> Instruction | None:
-    """The employer's instruction, else their decision date, from the notes.
-
-    An instruction ("email me in one week", "OK to call if I don't hear by
-    Friday morning") is followed exactly (seed 001); a decision date gets a
-    check-in after it (seeds 000, 003, 004).
-    """
-    if not notes:
-        return None
-    sentences = [
-        s.strip()
-        for line in notes.splitlines()
-        if not line.lstrip().startswith("#")
-        for s in re.split(r"(?<=[.!?;])\s+", line)
-        if s.strip()
-    ]
-    found: list[Instruction] = []
-    for sentence in sentences:
-        explicit = bool(INSTRUCTION.search(sentence)) and not THEIR_ACTION.search(sentence)
-        if not explicit and not DECISION_WORD.search(sentence) and not (
-            CONTACT_VERB.search(sentence) and THEIR_ACTION.search(sentence)
-        ):
-            continue
-        day = sentence_date(sentence, start_local, settings, explicit)
-        if day is None or day < start_local.date():
-            continue
-        found.append(Instruction(on=day, explicit=explicit,
-                                 channel=channel_of(sentence) if explicit else None,
-                                 text=sentence))
-    explicit = [i for i in found if i.explicit]
-    return (explicit or found or [None])[0]
-
-
-def channel_of(sentence: str) -> str | None:
-    s = sentence.lower()
-    if re.search(r"\b(call|phone|ring|text)\b", s):
-        return "phone"
-    if re.search(r"\b(e-?mail|write)\b", s):
-        return "email"
-    return None
-
-
-MONTHS = (r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
-
-
-def _next_day_of_month(base: date, day: int) -> date | None:
-    """"By the 12th": this month's 12th if still ahead, else next month's."""
-    year, month = base.year, base.month
-    for _ in range(3):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            candidate = None
-        if candidate and candidate >= base:
-            return candidate
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return None
-
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-QUICK = re.compile(
-    r"\b(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|"
-    r"thu|thur|thurs|fri)\b"
-    r"|\b(?P<m1>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
-    r"(?P<d1>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>\d{4}))?"
-    r"|\b(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
-    r"(?P<m2>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?:,?\s+(?P<y2>\d{4}))?"
-    r"|\b(?P<iso>\d{4}-\d{2}-\d{2})\b"
-    r"|\b(?P<mm>\d{1,2})/(?P<dd>\d{1,2})(?:/(?P<yy>\d{2,4}))?\b"
-    r"|\b(?P<tomorrow>tomorrow)\b",
-    re.I,
-)
-
-
-STALE_DAYS = 90  # "by March 1" noted on March 3 is a stale date, not next year's
-
-
-def _future(base: date, month: int, day: int, year: int | None) -> date | None:
-    """A month and day on or after `base` (dates in notes point forward).
-
-    A date a few weeks before the interview is kept as it is (and then
-    ignored as stale) rather than pushed a year ahead, as dateparser would.
-    """
-    try:
-        if year:
-            return date(year, month, day)
-        found = date(base.year, month, day)
-        if found >= base or (base - found).days <= STALE_DAYS:
-            return found
-        return date(base.year + 1, month, day)
-    except ValueError:
-        return None
-
-
-def _quick_date(sentence: str, base: date) -> date | None:
-    """The date shapes notes use, without dateparser's start-up cost.
-
-    Same answers as dateparser with PREFER_DATES_FROM=future: a weekday is
-    the next one after the interview's day ("by Friday" on a Friday is next
-    week's), a month and day without a year is the next one.
-    """
-    found = list(QUICK.finditer(sentence))
-    if not found:
-        return None
-    # "by Tuesday, March 10": the calendar date is the more precise one
-    m = next((f for f in found if not f.group("wd")), found[0])
-    g = m.groupdict()
-    if g["wd"]:
-        ahead = (WEEKDAYS.index(g["wd"].lower()[:3]) - base.weekday()) % 7 or 7
-        return base + timedelta(days=ahead)
-    if g["m1"] or g["m2"]:
-        month = MONTH_NAMES.index((g["m1"] or g["m2"]).lower()[:3]) + 1
-        year = g["y1"] or g["y2"]
-        return _future(base, month, int(g["d1"] or g["d2"]), int(year) if year else None)
-    if g["iso"]:
-        try:
-            return date.fromisoformat(g["iso"])
-        except ValueError:
-            return None
-    if g["mm"]:
-        year = int(g["yy"]) if g["yy"] else None
-        if year is not None and year < 100:
-            year += 2000
-        return _future(base, int(g["mm"]), int(g["dd"]), year)
-    return base + timedelta(days=1)
-
-
-def sentence_date(
-    sentence: str, start_local: datetime, settings: Settings, explicit: bool
-) -> date | None:
-    base = start_local.date()
-    m = IN_N.search(sentence)
-    if m:
-        n = NUMBER_WORDS.get(m.group(1).lower()) or int(m.group(1))
-        unit = m.group(2).lower()
-        return base + timedelta(days=n * 7 if unit == "week" else n)
-    if NEXT_WEEK.search(sentence):
-        monday = base + timedelta(days=7 - base.weekday())
-        # "call me next week": from its Monday; "decision next week": by its Friday
-        return monday if explicit else monday + timedelta(days=4)
-    if THIS_WEEK.search(sentence):
-        return base + timedelta(days=max(0, 4 - base.weekday()))
-    m = DAY_OF_MONTH.search(sentence)
-    if m and not re.search(MONTHS, sentence, re.I):
-        return _next_day_of_month(base, int(m.group(1)))
-    if tuple(settings.languages) == ("en",):
-        quick = _quick_date(sentence, base)
-        if quick is not None:
-            return quick
-    if not DATEISH.search(sentence):
-        return None  # no hit could pass the check below: skip dateparser's start-up
-    from dateparser.search import search_dates  # ~0.6 s to load: only when needed
-
-    hits = search_dates(
-        sentence,
-        languages=list(settings.languages),
-        settings={
-            "RELATIVE_BASE": start_local.replace(tzinfo=None),
-            "PREFER_DATES_FROM": "future",
-            "RETURN_AS_TIMEZONE_AWARE": False,
-        },
-    )
-    for text, when in hits or ():
-        if DATEISH.search(text):
-            return when.date()
-    return None
 
 
 def infer_me(events: Iterable[CalendarEvent], settings: Settings) -> frozenset[str]:
@@ -604,7 +524,7 @@ def collect(
     `known_me` adds addresses the source knows are the user's (a Google
     export's X-WR-CALNAME, the signed-in account).
     """
-    events = list(events)
+    events = merge(events)  # the newest version of each, whatever the input order
     warnings = list(warnings)
     window = Window.around(now, settings)
     me = set(settings.me) | {a.lower() for a in known_me}

@@ -28,6 +28,7 @@ from .config import Settings
 from .detect import Detector, Window, collect
 from .errors import InputError
 from .model import Attendee, CalendarEvent, FollowUp, Person, SourceData
+from .versions import OLDEST
 
 OUR_UID = "@followup-cal"
 OUR_KIND = "X-FOLLOWUP-CAL-KIND"
@@ -281,6 +282,33 @@ def _broken(component) -> str | None:
     return None
 
 
+def _mend(component) -> None:
+    """Shapes other calendars read and icalendar refuses: DTEND beside DURATION (DTEND
+    is kept), DTSTART or DTEND twice (the first is kept)."""
+    for key in ("DTSTART", "DTEND"):
+        if isinstance(component.get(key), list):
+            first = component[key][0]
+            del component[key]
+            component[key] = first
+    if "DTEND" in component and "DURATION" in component:
+        del component["DURATION"]
+
+
+def _end_in_start_zone(component) -> None:
+    """A floating DTEND beside a zoned DTSTART is read in DTSTART's zone (as
+    icalendar's own `end` does not: it cannot compare the two)."""
+    if {name for name, _ in getattr(component, "errors", ())} & {"DTSTART", "DTEND"}:
+        return  # _broken says why
+    start, end = component.get("DTSTART"), component.get("DTEND")
+    first, last = getattr(start, "dt", None), getattr(end, "dt", None)
+    if (isinstance(first, datetime) and isinstance(last, datetime)
+            and first.tzinfo is not None and last.tzinfo is None):
+        params = dict(end.params)
+        params.pop("TZID", None)
+        del component["DTEND"]
+        component.add("DTEND", last.replace(tzinfo=first.tzinfo), parameters=params)
+
+
 def _localise(component, tz: ZoneInfo, warn: Callable[[str], None]) -> None:
     """Unknown TZIDs and floating times are read in the user's zone.
 
@@ -330,15 +358,21 @@ def prepare(cal, settings: Settings, reading: Reading, source: str):
     keep = []
     for component in cal.subcomponents:
         if component.name == "VEVENT":
-            why = _broken(component)
+            try:
+                _mend(component)
+                _end_in_start_zone(component)
+                why = _broken(component)
+                if not why:
+                    if not _uid(component):
+                        digest = hashlib.sha256(component.to_ical()).hexdigest()[:16]
+                        component.add("UID", f"nouid-{digest}")
+                    _localise(component, tz, reading.warnings.append)
+            except Exception as exc:  # a value icalendar read but Python cannot hold
+                why = _short(exc)
             if why:
                 uid = _uid(component) or "(no UID)"
                 reading.warnings.append(f"{source}: skipped event {uid}: {why}")
                 continue
-            if not _uid(component):
-                digest = hashlib.sha256(component.to_ical()).hexdigest()[:16]
-                component.add("UID", f"nouid-{digest}")
-            _localise(component, tz, reading.warnings.append)
         keep.append(component)
     cal.subcomponents[:] = keep
     if zones is None:
@@ -390,6 +424,10 @@ def occurrences(cal, window: Window, reading: Reading, source: str,
     for comps in groups.values():
         since = window.start if any(interviewish(_summary(c)) for c in comps) else (
             window.busy_start)
+        if _rapid(comps):
+            yield from _coalesced(comps, max(since, window.busy_start), window.busy_end,
+                                  reading, source)
+            continue
         if len(comps) == 1 and not any(key in comps[0] for key in SERIES):
             # one plain event is its own occurrence: no copy through the expander
             if _may_overlap(comps[0], since, window.busy_end):
@@ -401,6 +439,136 @@ def occurrences(cal, window: Window, reading: Reading, source: str,
 
 
 SERIES = ("RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID")
+
+RAPID = {"SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
+         "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1), "WEEKLY": timedelta(days=7)}
+"""Series repeating more than once a day are busy time only, read as blocks
+(`_coalesced`): expanded one by one, a FREQ=MINUTELY series from 2007 costs minutes,
+a daily one at 24 times of day from 1997 ten seconds. A DAILY or WEEKLY rule is one
+when its BYHOUR/BYMINUTE/BYSECOND give more than one time of day."""
+RAPID_LIMIT = 20_000
+"""Occurrences of a rapid series with BY-rules read one by one, at most."""
+COPIED = ("UID", "DTSTAMP", "LAST-MODIFIED", "SEQUENCE", "STATUS", "TRANSP", "ATTENDEE")
+
+
+def _rapid(comps: list) -> bool:
+    """One series repeating more than once a day, at times of day."""
+    masters = [c for c in comps if "RECURRENCE-ID" not in c]
+    if len(masters) != 1 or not isinstance(masters[0].get("RRULE"), dict):
+        return False
+    rule = masters[0]["RRULE"]
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    if freq in ("DAILY", "WEEKLY"):
+        times = 1
+        for key in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            times *= len(rule.get(key) or [0])
+        if times < 2:
+            return False
+    try:
+        return freq in RAPID and isinstance(masters[0].start, datetime)
+    except Exception:  # icalendar cannot tell its start: the expander reports it
+        return False
+
+
+def _coalesced(comps: list, since: datetime, end: datetime, reading: Reading,
+               source: str) -> Iterator:
+    """The busy blocks of a rapid series in [since, end], one event per block, with
+    no summary or notes (it is never an interview); its overrides as they are.
+
+    The rule starts again at the last step before `since` (the same occurrences from
+    there on, as every BY-rule keeps to the step's grid), so its age costs nothing.
+    Without BY-rules or EXDATEs, occurrences as long as the step are one block,
+    computed, not counted; otherwise at most RAPID_LIMIT are read one by one.
+    """
+    import icalendar
+
+    master = next(c for c in comps if "RECURRENCE-ID" not in c)
+    uid = _uid(master)
+    for c in comps:
+        if c is not master and _may_overlap(c, since, end):
+            yield c
+    try:
+        blocks, complete = _blocks(master, since, end)
+    except Exception as exc:  # dateutil or icalendar refusing this rule
+        reading.warnings.append(f"{source}: skipped event {uid}: {_short(exc)}")
+        return
+    if not complete:
+        reading.warnings.append(f"{source}: event {uid} repeats more than {RAPID_LIMIT}"
+                                " times in the window: read only as far as that")
+    for first, last in blocks:
+        block = icalendar.Event()
+        for key in COPIED:
+            if key in master:
+                block[key] = master[key]
+        block.add("DTSTART", first)
+        block.add("DTEND", last)
+        block.add("RECURRENCE-ID", first)
+        yield block
+
+
+def _blocks(master, since: datetime, end: datetime) -> tuple[list[tuple], bool]:
+    """[start, end) of each run of overlapping occurrences, and whether that is all of
+    them (not cut at RAPID_LIMIT)."""
+    from dateutil.rrule import rrulestr
+
+    first, length = master.start, master.end - master.start
+    zone = first.tzinfo
+    rule = master["RRULE"]
+    step = RAPID[str(rule["FREQ"][0]).upper()] * int((rule.get("INTERVAL") or [1])[0])
+    if length <= timedelta(0) or step <= timedelta(0):
+        return [], True  # never busy (Detector.busy)
+    by = any(str(k).upper().startswith("BY") for k in rule)
+    count = int(rule["COUNT"][0]) if "COUNT" in rule else None
+    wall = first.replace(tzinfo=None)  # dateutil steps in wall-clock time
+    lag = since.astimezone(zone).replace(tzinfo=None) - length - wall if zone else (
+        since.replace(tzinfo=None) - length - wall)
+    skip = lag // step if lag > timedelta(0) and (count is None or not by) else 0
+    if count is not None:
+        count -= skip
+        if count <= 0:
+            return [], True
+    begin = (wall + skip * step).replace(tzinfo=zone)
+    exdates = _exdates(master)
+    stop = end if zone else end.replace(tzinfo=None)
+    if not by and not exdates and length >= step:
+        last = stop
+        until = rule.get("UNTIL")
+        if until:
+            value = until[0]
+            if not isinstance(value, datetime):
+                value = datetime.combine(value, datetime.max.time())
+            last = min(last, (value if value.tzinfo else value.replace(tzinfo=zone)) + length
+                       if zone else value.replace(tzinfo=None) + length)
+        if count is not None:
+            last = min(last, begin + (count - 1) * step + length)
+        return ([(begin, last)] if last > begin else []), True
+    text = rule.to_ical().decode()
+    if count is not None:
+        text = re.sub(r"COUNT=\d+", f"COUNT={count}", text)
+    blocks: list[list[datetime]] = []
+    complete = True
+    for n, t in enumerate(rrulestr(text, dtstart=begin, cache=False)):
+        if t > stop:
+            break
+        if n >= RAPID_LIMIT:
+            complete = False
+            break
+        if t in exdates:
+            continue
+        if blocks and t <= blocks[-1][1]:
+            blocks[-1][1] = max(blocks[-1][1], t + length)
+        else:
+            blocks.append([t, t + length])
+    return [(a, b) for a, b in blocks], complete
+
+
+def _exdates(component) -> set:
+    found = set()
+    raw = component.get("EXDATE")
+    for prop in raw if isinstance(raw, list) else [raw] if raw is not None else []:
+        for value in getattr(prop, "dts", ()):
+            found.add(value.dt)
+    return found
 
 
 def _may_overlap(component, start: datetime, end: datetime) -> bool:
@@ -451,6 +619,8 @@ def _summary(component) -> str:
 def to_events(cal, zones: dict, window: Window, reading: Reading, source: str,
               interviewish: Callable[[str], bool]) -> Iterator[CalendarEvent]:
     recurring = _recurring_uids(cal)
+    versions = _versions(cal)
+    method = _text(cal, "METHOD").strip().upper()
     for occ in occurrences(cal, window, reading, source, interviewish):
         uid = _uid(occ)
         try:
@@ -459,6 +629,7 @@ def to_events(cal, zones: dict, window: Window, reading: Reading, source: str,
             reading.warnings.append(f"{source}: skipped event {uid}: {_short(exc)}")
             continue
         rid = _rid_key(occ) if uid in recurring else None
+        version = versions.get((uid, rid)) or versions.get((uid, None)) or (0, None)
         tzid = zones.get((uid, rid), zones.get((uid, None)))
         yield CalendarEvent(
             uid=uid,
@@ -475,7 +646,46 @@ def to_events(cal, zones: dict, window: Window, reading: Reading, source: str,
             attendees=attendees(occ),
             ours=uid.endswith(OUR_UID) or OUR_KIND in occ,
             source=source,
+            sequence=version[0],
+            stamp=version[1],
+            method=method,
+            override=rid is not None and (uid, rid) in versions,
         )
+
+
+def _versions(cal) -> dict[tuple[str, str | None], tuple[int, datetime | None]]:
+    """(SEQUENCE, stamp) by (UID, RECURRENCE-ID) of the components as written: an
+    occurrence the expander makes carries its whole series' highest SEQUENCE instead.
+    Two masters of one UID in one calendar: the newer."""
+    found: dict[tuple[str, str | None], tuple] = {}
+    for c in cal.subcomponents:
+        if c.name == "VEVENT":
+            key = (_uid(c), _rid_key(c))
+            version = (_int(c.get("SEQUENCE")), _stamp(c))
+            old = found.get(key)
+            if old is None or (old[0], old[1] or OLDEST) < (version[0], version[1] or OLDEST):
+                found[key] = version
+    return found
+
+
+def _int(value) -> int:
+    try:
+        return max(0, int(value)) if value is not None else 0
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _stamp(component) -> datetime | None:
+    """When this version was written: the later of DTSTAMP and LAST-MODIFIED."""
+    found = []
+    for key in ("DTSTAMP", "LAST-MODIFIED"):
+        try:
+            value = component.get(key).dt
+        except Exception:  # absent, or a value icalendar could not read: no stamp
+            continue
+        if isinstance(value, datetime):
+            found.append(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
+    return max(found, default=None)
 
 
 def read_events(paths: Iterable[str], settings: Settings, now: datetime,

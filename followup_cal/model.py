@@ -59,6 +59,13 @@ class Interview:
     # issue 14: who may write back for the employer (mail replies end the inquiries)
     organizer: Person | None = None
     employer_domains: tuple[str, ...] = ()  # the people's own domains, no free mail/tools
+    # issue 10: whose conversation ("candidacy", or "informational": thank-yous only),
+    # and what the notes say about reaching them: away until `back_on`, channels to
+    # avoid ("please don't call"), the channel they asked for ("call me")
+    conversation: str = "candidacy"
+    back_on: date | None = None
+    avoid_channels: tuple[str, ...] = ()
+    prefer_channel: str | None = None
 
     @property
     def identity(self) -> str:
@@ -177,6 +184,13 @@ class CalendarEvent:
     attendees: tuple[Attendee, ...] = ()
     ours: bool = False  # one of our own follow-ups
     source: str = ""
+    # issue 10, which version is true (versions.merge): the version's SEQUENCE, its
+    # latest DTSTAMP/LAST-MODIFIED, its calendar's METHOD, and whether it is an
+    # override (its own RECURRENCE-ID) rather than what its series says
+    sequence: int = 0
+    stamp: datetime | None = None
+    method: str = ""
+    override: bool = False
 
     @property
     def all_day(self) -> bool:

@@ -58,11 +58,19 @@ NAMED = 4
 
 BUSY_PROPS = frozenset({
     "BEGIN", "END", "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
-    "EXRULE", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP",
+    "EXRULE", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP", "DTSTAMP", "LAST-MODIFIED",
 })
 """What a busy time is read from (detect.Detector.busy): the rest of a trimmed event
 (summary, description, attendees, alarms) costs icalendar most of its time and is
-never read. The summary is not: the filter has just found it names no interview."""
+never read. The summary is not: the filter has just found it names no interview.
+SEQUENCE, DTSTAMP and LAST-MODIFIED tell its versions apart (versions.merge); the
+stamps only where the file holds its UID twice (STAMPS)."""
+
+STAMPS = frozenset({"DTSTAMP", "LAST-MODIFIED"})
+"""Two lines icalendar spends a twentieth of the filtered parse on: a busy time keeps
+them only when another VEVENT in the file has its UID. Across files, two versions of a
+busy time with one SEQUENCE are then told apart by their content, not their stamps
+(the order of the files still never matters); an interview keeps its stamps."""
 
 READ_PROPS = BUSY_PROPS | {"SUMMARY", "DESCRIPTION", "ORGANIZER", "ATTENDEE"}
 """What ics.to_events reads of any event (an interview's people and notes too)."""
@@ -222,6 +230,8 @@ class _Filter:
         comps: list[tuple[int, int, int, tuple[bytes, ...]]] = []
         whole_uids: set[bytes] = set()
         busy_uids: set[bytes] = set()
+        seen_uids: set[bytes] = set()
+        twice: set[bytes] = set()  # UIDs of more than one VEVENT (versions, a series)
         comp = b""  # the depth-2 component being read
         comp_start = 0
         holes: list[int] = []  # where the VEVENT's own components (alarms) begin and end
@@ -265,6 +275,10 @@ class _Filter:
                     else:
                         props = find_props(text, comp_start, line_end)
                     fate, named, uids = judge(props, any_case)
+                    for uid in uids:
+                        if uid in seen_uids:
+                            twice.add(uid)
+                        seen_uids.add(uid)
                     # kept as it is: icalendar must see the odd line; a missing UID
                     # is made from the whole event's text (ics.prepare)
                     if odd or (not uids and fate != GONE):
@@ -295,7 +309,8 @@ class _Filter:
             elif fate == BUSY or not busy_uids.isdisjoint(uids):
                 # an interview's own lines even so: its series is read as a busy time
                 trimmed = (_trim(text, s, e, READ_PROPS, busy_only=False) if named
-                           else _trim(text, s, e, self.busy_props, busy_only=True))
+                           else _trim(text, s, e, self.busy_props if not twice.isdisjoint(uids)
+                                      else self.busy_props - STAMPS, busy_only=True))
             else:
                 trimmed = None
             if s > pos:
@@ -400,6 +415,15 @@ class _Filter:
 
 
 def _overlaps(values: dict[str, list[str]], lo: datetime) -> bool:
+    """Whether the event may reach `lo`; an impossible value (a DURATION of 10^18
+    weeks, a date past year 9999) is kept for ics.prepare to skip with a warning."""
+    try:
+        return _reaches(values, lo)
+    except (OverflowError, ValueError):
+        return True
+
+
+def _reaches(values: dict[str, list[str]], lo: datetime) -> bool:
     first = _when(values["DTSTART"][0])
     if first is None:
         return True

@@ -182,15 +182,18 @@ class _Planner:
              if iv.instruction and iv.instruction.on >= anchor.start.astimezone(tz).date()),
             None,
         )
-        channel = s.check_in_channel
+        channel = _reachable(ivs, None, s.check_in_channel)
         if instruction and instruction.explicit:
             day = self.cal.next_business_day(instruction.on)
-            channel = instruction.channel or channel
+            channel = _reachable(ivs, instruction.channel, channel)
         elif instruction:
             day = self.cal.business_day_after(instruction.on)
         else:
             end_day = anchor.end.astimezone(tz).date()
             day = self.cal.next_business_day(end_day + timedelta(days=s.check_in_days))
+        back = max((iv.back_on for iv in ivs if iv.back_on), default=None)
+        if back is not None:  # away ("out of office until Dec 7"): not before they are back
+            day = max(day, self.cal.next_business_day(back))
         gap = timedelta(days=s.inquiry_gap_days)
         times = sorted(c.at.astimezone(UTC) for c in made)
         last = times[-1] if times else None
@@ -217,7 +220,8 @@ class _Planner:
                                  ordinal=count, arrive=arrive, previous=previous))
             last = previous = arrive
             day = local_day(arrive + gap, zone)
-            channel = s.check_in_channel  # further inquiries: e-mail, less intrusive (001)
+            # further inquiries: e-mail, less intrusive (001), unless they said otherwise
+            channel = _reachable(ivs, None, s.check_in_channel)
         if last is not None:
             after = max(last + timedelta(days=s.move_on_days), self.now)
             day = self.cal.next_business_day(local_day(after, self.user_zone))
@@ -230,6 +234,18 @@ class _Planner:
                 out.append(self.make(anchor, "move_on", None, None, at, s.task_minutes,
                                      self.user_zone))
         return out
+
+
+def _reachable(ivs: list[Interview], asked: str | None, default: str) -> str:
+    """The channel for an inquiry: the one asked for, else the one the notes prefer
+    ("call me"), else `default`; never one they asked not to be reached by
+    ("please don't call", "email only": issue 10)."""
+    avoid = {c for iv in ivs for c in iv.avoid_channels}
+    prefer = next((iv.prefer_channel for iv in reversed(ivs) if iv.prefer_channel), None)
+    for channel in (asked, prefer, default, "email"):
+        if channel and channel not in avoid:
+            return channel
+    return "email"
 
 
 def tag_history(interviews: Iterable[Interview], settings: Settings) -> History:
@@ -309,7 +325,10 @@ def plan(
         since = max((o.at for o in mine if o.kind == "heard-back"), default=None)
         made = [c for c in contacts if company_key(c.company) == key
                 and (since is None or c.at > since)]
-        out.extend(f for f in p.inquiries(ivs, made) if stop is None or f.start < stop)
+        # an informational interview has no candidacy to ask about (issue 10)
+        candidacy = [iv for iv in ivs if iv.conversation == "candidacy"]
+        if candidacy:
+            out.extend(f for f in p.inquiries(candidacy, made) if stop is None or f.start < stop)
 
     seen: set[str] = set()
     unique = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from . import vocab
 from .model import Interview, Person
 
 # -- names: a salutation as people write one ----------------------------------------
@@ -172,7 +173,8 @@ def role(iv: Interview) -> str | None:
     if company and company <= words:
         return None
     if not any(w.startswith(ROLE_STEMS) for w in words) and not (
-            len(words) == 1 and value.casefold().endswith(AGENT_SUFFIXES)):
+            len(words) == 1 and value.casefold().endswith(AGENT_SUFFIXES)
+    ) and not vocab.role_word(vocab.available()).search(value):  # a title in any language
         return None
     if value.split()[0].casefold() in ("with", "for", "at", "and", "the", "a", "an", "to"):
         return None

@@ -56,6 +56,8 @@ def run_export(tmp_path: Path, content: bytes):
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
+    if not data:  # truncated to nothing by an earlier mutation
+        return data
     lines = data.split(b"\r\n")
     op = rng.randrange(8)
     i = rng.randrange(len(lines))
