@@ -11,7 +11,6 @@ from datetime import datetime
 import click
 
 from .cli_common import UsageProblem, common, handled, mail_accounts, no_mail_option, prepare
-from .sync import sync_lock
 
 __all__ = ["auth_cmd", "change_line", "failure_line", "summary_line", "sync_cmd"]
 
@@ -137,6 +136,7 @@ def sync_cmd(ctx, calendars, paths, to, dry_run, target, verbose, no_mail, now, 
     from .calendars.choose import instance, pick, write_to
     from .calendars.files import IcsFiles
     from .errors import RemoteError
+    from .sync import sync_lock
     from .views import progress
 
     settings, now = prepare(ctx, timezone, me, now, debug)
