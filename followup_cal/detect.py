@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from . import notes, vocab
 from .config import Settings
 from .model import Attendee, Busy, CalendarEvent, Interview, Person, SourceData
-from .vocab import Vocabulary
 from .versions import merge
+from .vocab import Vocabulary
 
 FREE_MAIL = frozenset(
     {
