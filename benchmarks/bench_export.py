@@ -283,8 +283,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 from followup_cal.config import build_settings
 from followup_cal.detect import Detector, Window
-from followup_cal.ics import read_text
-from followup_cal.prefilter import prefilter
+from followup_cal.calendars.ics import read_text
+from followup_cal.calendars.prefilter import prefilter
 settings = build_settings(timezone=sys.argv[3], me=())
 now = datetime.fromisoformat(sys.argv[2]).replace(tzinfo=ZoneInfo(sys.argv[3]))
 w = Window.around(now, settings)

@@ -32,9 +32,11 @@ __all__ = ["NAME", "UsageProblem", "build_plan", "cli", "common", "handled", "ma
 
 def sources_for(paths: tuple[str, ...], names: tuple[str, ...], settings) -> list:
     """The .ics files, then the calendar accounts named (`--google` is `--calendar google`)."""
-    from .calendars.files import IcsFiles
+    sources: list = []
+    if paths:
+        from .calendars.ics import IcsFiles
 
-    sources: list = [IcsFiles(paths)] if paths else []
+        sources.append(IcsFiles(paths))
     if names:
         from .calendars.choose import instance, pick
 
@@ -129,7 +131,7 @@ def export_cmd(ctx, files, paths, output, google, calendars, no_mail, now, timez
     """Write the follow-ups as an .ics file to import into any calendar app."""
     from pathlib import Path
 
-    from .ics import to_ical, write_atomic
+    from .calendars.ics import to_ical, write_atomic
 
     settings, now = prepare(ctx, timezone, me, now, debug)
     # stdout counts as written too: `-o - > file.ics` is how many people save it

@@ -122,7 +122,7 @@ def status_cmd(ctx, as_json, html_out, now, timezone, me, debug):
     with Ledger.open() as ledger:
         apps = status_rows(ledger, settings, now)
     if html_out is not None:
-        from .ics import write_atomic
+        from .calendars.ics import write_atomic
 
         write_atomic(html_out, status_html(apps, settings, now).encode("utf-8"))
         if html_out != "-":

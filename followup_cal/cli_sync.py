@@ -134,7 +134,7 @@ def sync_cmd(ctx, calendars, paths, to, dry_run, target, verbose, no_mail, now, 
     you deleted. Quiet: one summary line, for cron.
     """
     from .calendars.choose import instance, pick, write_to
-    from .calendars.files import IcsFiles
+    from .calendars.ics import IcsFiles
     from .errors import RemoteError
     from .sync import sync_lock
     from .views import progress

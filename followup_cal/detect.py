@@ -17,7 +17,20 @@ from zoneinfo import ZoneInfo
 
 from . import notes, vocab
 from .config import Settings
-from .model import Attendee, Busy, CalendarEvent, Interview, Person, SourceData
+from .model import (  # noqa: F401  (CORP_SUFFIX, company_key, Window: re-exported)
+    CORP_SUFFIX,
+    Attendee,
+    Busy,
+    CalendarEvent,
+    Contact,
+    History,
+    Interview,
+    Outcome,
+    Person,
+    SourceData,
+    Window,
+    company_key,
+)
 from .versions import merge
 from .vocab import Vocabulary
 
@@ -42,9 +55,6 @@ NOT_PEOPLE = ("ROOM", "RESOURCE", "GROUP", "UNKNOWN")
 ROOM_DOMAINS = ("resource.calendar.google.com", "group.calendar.google.com")
 HR_HINT = re.compile(r"recruit|talent|\bhr\b|^hr[._-]|careers|jobs|hiring|people|staffing", re.I)
 SEPARATORS = re.compile(r"\s+[-–—|/]\s+|\s*[–—|]\s*|:\s+")
-CORP_SUFFIX = re.compile(
-    r"[,.]?\s+(inc|corp|corporation|co|llc|ltd|gmbh|ag|sa|plc|limited|company)\.?$", re.I
-)
 TAG = re.compile(r"^\s*#(offer|rejected|withdrawn|heard-back|contacted)\b(.*)$", re.I | re.M)
 
 @dataclass(frozen=True)
@@ -450,12 +460,6 @@ def company_and_role(
     return company, role
 
 
-def company_key(name: str) -> str:
-    """Two spellings of one employer are one application ("Acme Corp" = "ACME")."""
-    key = CORP_SUFFIX.sub("", name.strip()).casefold()
-    return re.sub(r"[^\w]+", " ", key).strip()
-
-
 def read_tags(notes: str) -> tuple[tuple[str, str], ...]:
     return tuple((m.group(1).lower(), m.group(2).strip()) for m in TAG.finditer(notes or ""))
 
@@ -488,28 +492,6 @@ def infer_me(events: Iterable[CalendarEvent], settings: Settings) -> frozenset[s
         if len(personal) == 1:
             found |= personal
     return frozenset(found)
-
-
-@dataclass(frozen=True)
-class Window:
-    """Interviews are looked for in [start, end]; busy times in [busy_start, busy_end].
-
-    Call slots are never in the past, so busy times before now are not needed.
-    """
-
-    start: datetime
-    end: datetime
-    busy_start: datetime
-    busy_end: datetime
-
-    @classmethod
-    def around(cls, now: datetime, settings: Settings) -> Window:
-        end = now + timedelta(days=settings.lookahead_days)
-        # check-ins land up to weeks after the last interview: know those days too
-        margin = settings.check_in_days + settings.max_inquiries * settings.inquiry_gap_days
-        margin += settings.move_on_days + settings.slot_search_days
-        return cls(now - timedelta(days=settings.lookback_days), end,
-                   now - timedelta(days=1), end + timedelta(days=margin))
 
 
 def collect(
@@ -547,3 +529,42 @@ def collect(
             interviews.setdefault(iv.identity, iv)
     ordered = sorted(interviews.values(), key=lambda iv: (iv.start, iv.identity))
     return SourceData(tuple(ordered), tuple(busy), frozenset(me), tuple(warnings))
+
+
+# -- tags in an interview's notes, as the commands would record them -------------------
+
+
+def tag_history(interviews: Iterable[Interview], settings: Settings) -> History:
+    """`#rejected`-style lines in an interview's notes act like the commands.
+
+    `#contacted 2026-03-09 [10:30] [phone]` logs an inquiry; an outcome tag
+    takes effect at its date if it has one (`#rejected 2026-03-12`), else at
+    the end of that interview. Times are the user's, as with `--at`.
+    """
+    contacts, outcomes = [], []
+    for iv in interviews:
+        for tag, rest in iv.tags:
+            at, via = _tag_when(rest, settings)
+            if tag == "contacted":
+                if at is not None:
+                    contacts.append(Contact(iv.company, at, via or settings.check_in_channel))
+            else:
+                outcomes.append(Outcome(iv.company, tag, at or iv.end))
+    return History(tuple(contacts), tuple(outcomes))
+
+
+TAG_ARGS = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2}))?\s*(email|phone|mail)?", re.I)
+
+
+def _tag_when(rest: str, settings: Settings) -> tuple[datetime | None, str | None]:
+    m = TAG_ARGS.match(rest)
+    if not m:
+        return None, None
+    try:
+        day = datetime.fromisoformat(m.group(1)).date()
+        clock = (datetime.strptime(m.group(2), "%H:%M").time() if m.group(2)
+                 else settings.workday_start)
+    except ValueError:
+        return None, None
+    via = m.group(3).lower() if m.group(3) else None
+    return datetime.combine(day, clock, ZoneInfo(settings.timezone)), via

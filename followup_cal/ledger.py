@@ -22,9 +22,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .config import Settings
-from .detect import company_key
 from .errors import LedgerError
-from .model import OUTCOMES, Contact, FollowUp, History, Interview, Outcome, Person
+from .model import OUTCOMES, Contact, FollowUp, History, Interview, Outcome, Person, company_key
 from .paths import APP, state_path
 
 FINAL = ("offer", "rejected", "withdrawn")
@@ -483,7 +482,7 @@ class Ledger:
     def remember(self, interviews: Iterable[Interview], items: Iterable[FollowUp],
                  settings: Settings, now: datetime) -> None:
         """Applications and interviews seen, their tags, and this plan (for `status`)."""
-        from .rules import tag_history
+        from .detect import tag_history
 
         interviews = list(interviews)
         keys: set[str] = set()
@@ -690,7 +689,7 @@ class Ledger:
         reads them from the notes itself. Tags of interviews no longer in the
         window still count (a `#rejected` on round one stops round two).
         """
-        from .rules import tag_history
+        from .detect import tag_history
 
         interviews = list(interviews)
         skip = {TAG_SOURCE + iv.identity for iv in interviews}

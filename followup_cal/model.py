@@ -6,10 +6,26 @@ given changes under it, and equal inputs must give equal plans.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .words import CHANNELS, KINDS, OUTCOMES  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+CORP_SUFFIX = re.compile(
+    r"[,.]?\s+(inc|corp|corporation|co|llc|ltd|gmbh|ag|sa|plc|limited|company)\.?$", re.I
+)
+
+
+def company_key(name: str) -> str:
+    """Two spellings of one employer are one application ("Acme Corp" = "ACME"): the
+    domain's naming rule, used by the parser, the planner and the ledger alike."""
+    key = CORP_SUFFIX.sub("", name.strip()).casefold()
+    return re.sub(r"[^\w]+", " ", key).strip()
 
 
 @dataclass(frozen=True)
@@ -195,3 +211,25 @@ class CalendarEvent:
     @property
     def all_day(self) -> bool:
         return not isinstance(self.start, datetime)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Interviews are looked for in [start, end]; busy times in [busy_start, busy_end].
+
+    Call slots are never in the past, so busy times before now are not needed.
+    """
+
+    start: datetime
+    end: datetime
+    busy_start: datetime
+    busy_end: datetime
+
+    @classmethod
+    def around(cls, now: datetime, settings: Settings) -> Window:
+        end = now + timedelta(days=settings.lookahead_days)
+        # check-ins land up to weeks after the last interview: know those days too
+        margin = settings.check_in_days + settings.max_inquiries * settings.inquiry_gap_days
+        margin += settings.move_on_days + settings.slot_search_days
+        return cls(now - timedelta(days=settings.lookback_days), end,
+                   now - timedelta(days=1), end + timedelta(days=margin))

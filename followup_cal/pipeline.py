@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def read(sources: Iterable[Source], settings: Settings, now: datetime) -> Reading:
     """Every source's events over the planning window, in the order given."""
     from .calendars.base import Reading
-    from .detect import Window
+    from .model import Window
 
     window = Window.around(now, settings)
     events: list = []

@@ -7,7 +7,6 @@ every rule cites the seed it comes from (shared/seeds/).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from . import texts
 from .config import Settings
-from .detect import company_key
-from .model import Busy, Contact, FollowUp, History, Interview, Outcome, Person
+from .detect import tag_history  # noqa: F401  (re-exported: the notes are read by detect)
+from .model import Busy, Contact, FollowUp, History, Interview, Outcome, Person, company_key
 from .slots import Calendar, HolidaySource, local_day
 
 FINAL = ("offer", "rejected", "withdrawn")
@@ -246,42 +245,6 @@ def _reachable(ivs: list[Interview], asked: str | None, default: str) -> str:
         if channel and channel not in avoid:
             return channel
     return "email"
-
-
-def tag_history(interviews: Iterable[Interview], settings: Settings) -> History:
-    """`#rejected`-style lines in an interview's notes act like the commands.
-
-    `#contacted 2026-03-09 [10:30] [phone]` logs an inquiry; an outcome tag
-    takes effect at its date if it has one (`#rejected 2026-03-12`), else at
-    the end of that interview. Times are the user's, as with `--at`.
-    """
-    contacts, outcomes = [], []
-    for iv in interviews:
-        for tag, rest in iv.tags:
-            at, via = _tag_when(rest, settings)
-            if tag == "contacted":
-                if at is not None:
-                    contacts.append(Contact(iv.company, at, via or settings.check_in_channel))
-            else:
-                outcomes.append(Outcome(iv.company, tag, at or iv.end))
-    return History(tuple(contacts), tuple(outcomes))
-
-
-TAG_ARGS = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2}))?\s*(email|phone|mail)?", re.I)
-
-
-def _tag_when(rest: str, settings: Settings) -> tuple[datetime | None, str | None]:
-    m = TAG_ARGS.match(rest)
-    if not m:
-        return None, None
-    try:
-        day = datetime.fromisoformat(m.group(1)).date()
-        clock = (datetime.strptime(m.group(2), "%H:%M").time() if m.group(2)
-                 else settings.workday_start)
-    except ValueError:
-        return None, None
-    via = m.group(3).lower() if m.group(3) else None
-    return datetime.combine(day, clock, ZoneInfo(settings.timezone)), via
 
 
 def plan(

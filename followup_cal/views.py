@@ -86,8 +86,8 @@ _ORDER = {"interview": 0, "contact": 1, "prep": 2, "heard-back": 7, "offer": 8, 
 
 def status_rows(ledger, settings, now: datetime) -> list[AppStatus]:
     """The rows `status` shows, whichever way it shows them."""
-    from .detect import company_key
     from .ledger import resolve
+    from .model import company_key
 
     rows = ledger.status(settings, now)
     names = [r.company for r in rows]

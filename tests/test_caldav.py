@@ -216,7 +216,7 @@ def work(direct):
 @pytest.mark.parametrize("prefilter", [True, False])
 def test_read_expands_recurrences_locally_and_warns_on_a_bad_event(proxy, work, prefilter,
                                                                     monkeypatch):
-    monkeypatch.setattr("followup_cal.prefilter.ENABLED", prefilter)
+    monkeypatch.setattr("followup_cal.calendars.prefilter.ENABLED", prefilter)
     cal = calendar(proxy.url, read=["Work"])
     window = Window.around(NOW, Settings())
     reading = cal.read(window, Settings())

@@ -35,7 +35,7 @@ class ToyCalendar:
                                                    "foreign": {"dentist": "10:00"}})
 
     def read(self, window, settings):
-        from followup_cal.calendars.files import IcsFiles
+        from followup_cal.calendars.ics import IcsFiles
 
         return IcsFiles([self.file]).read(window, settings)
 

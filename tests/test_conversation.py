@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal import prefilter as prefiltering
+from followup_cal.calendars import prefilter as prefiltering
 
 from conftest import cli, data, plan_json
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal import ics
+from followup_cal.calendars import ics
 from followup_cal.config import Settings
 from followup_cal.detect import company_key
 from followup_cal.model import Person, SourceData
@@ -628,8 +628,8 @@ def test_outlook_x_owner_says_who_the_candidate_is():
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from followup_cal.calendars.ics import read_sources
     from followup_cal.config import Settings
-    from followup_cal.ics import read_sources
 
     now = datetime(2026, 3, 1, 8, tzinfo=ZoneInfo("America/New_York"))
     data = read_sources([str(DATA / "outlook_windows_tzid_quoted.ics")],
@@ -644,7 +644,7 @@ def test_outlook_x_owner_says_who_the_candidate_is():
 def test_windows_and_custom_outlook_zones_map_to_the_main_iana_zone(user_zone):
     """'Eastern Standard Time' is New York (not Grand Turk, which shares its 2026 rules),
     and '(UTC-06:00) Central Time (US & Canada)' is Chicago, whoever reads the file."""
-    from followup_cal.ics import read_sources
+    from followup_cal.calendars.ics import read_sources
 
     now = datetime(2026, 3, 1, 8, tzinfo=ZoneInfo(user_zone))
     paths = [data("outlook_windows_tzid_unquoted.ics"), data("outlook_windows_tzid_quoted.ics")]

@@ -42,7 +42,7 @@ def globex(fake, start="2026-03-03T14:00:00", **kw) -> dict:
 def planned(now: str = NOW, paths=()) -> dict[str, object]:
     """What the one planner says, read through the Google source: {event id: FollowUp}."""
     from followup_cal import pipeline
-    from followup_cal.calendars.files import IcsFiles
+    from followup_cal.calendars.ics import IcsFiles
     from followup_cal.cli import parse_now
     from followup_cal.config import build_settings
     from followup_cal.ledger import Ledger

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal import prefilter as prefiltering
+from followup_cal.calendars import prefilter as prefiltering
+from followup_cal.calendars.ics import Reading, read_events
+from followup_cal.calendars.prefilter import prefilter
 from followup_cal.config import Settings
 from followup_cal.detect import Detector
-from followup_cal.ics import Reading, read_events
 from followup_cal.model import CalendarEvent
-from followup_cal.prefilter import prefilter
 
 from conftest import DATA, ZONE, cli
 
@@ -89,7 +89,7 @@ def test_same_plan_with_and_without_prefilter(name, monkeypatch):
 def test_plain_events_read_without_the_expander_as_with_it(name, monkeypatch):
     """ics.occurrences reads a plain single event itself: every occurrence the
     expander gives is still there, and the plan is the same."""
-    from followup_cal import ics
+    from followup_cal.calendars import ics
 
     path = str(DATA / name)
     for now in NOWS:
@@ -549,7 +549,7 @@ def test_random_calendars_same_occurrences(tmp_path):
 def test_cp1252_is_found_from_what_the_filter_reads(where):
     """Without a BOM: UTF-8 if everything decoded reads as UTF-8, else cp1252, as
     ics.decode decides for the whole file (which costs a pass over all of it)."""
-    from followup_cal.ics import filtered_text
+    from followup_cal.calendars.ics import filtered_text
 
     notes = "DESCRIPTION:Société Générale" if where == "kept notes" else "DESCRIPTION:x"
     old = "Café Müller" if where == "dropped summary" else "Gym"

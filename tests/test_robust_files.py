@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal import prefilter as prefiltering
+from followup_cal.calendars import prefilter as prefiltering
+from followup_cal.calendars.ics import read_sources
 from followup_cal.config import Settings
-from followup_cal.ics import read_sources
 
 from conftest import DATA, ZONE, cli, data
 
@@ -202,7 +202,7 @@ UNREADABLE = {"corpus_icalendar_invalid_duration.ics", "corpus_icalendar_broken_
 
 
 def test_a_rapid_series_past_the_limit_is_read_as_far_as_the_limit(monkeypatch, tmp_path):
-    from followup_cal import ics
+    from followup_cal.calendars import ics
 
     monkeypatch.setattr(ics, "RAPID_LIMIT", 50)
     path = tmp_path / "rapid.ics"

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the model is only needed by type checkers here
     from ..config import Settings
-    from ..detect import Window
-    from ..model import CalendarEvent, FollowUp
+    from ..model import CalendarEvent, FollowUp, Window
 
 
 @dataclass(frozen=True)

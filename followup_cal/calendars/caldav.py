@@ -116,9 +116,9 @@ def ics_events(objects: Iterable[tuple[str, str]], window, settings, source: str
     Returns (events, the user's addresses the calendars name, warnings); one
     object that cannot be read is a warning.
     """
-    from .. import ics
-    from .. import prefilter as prefiltering
     from ..detect import Detector
+    from . import ics
+    from . import prefilter as prefiltering
 
     keep = Detector.build(settings, ()).is_interview_summary
     reading = ics.Reading()
@@ -143,7 +143,7 @@ def follow_up_object(f, mark: str, settings) -> bytes:
     object, with the properties that mark it ours."""
     from icalendar import Calendar
 
-    from .. import ics
+    from . import ics
 
     cal = Calendar.from_ical(ics.to_ical([f], settings, datetime.now(timezone.utc)))
     for key in ("METHOD", "X-WR-CALNAME"):  # RFC 4791 4.1: no METHOD in a stored object

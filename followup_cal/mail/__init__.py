@@ -58,7 +58,7 @@ def check(accounts: Sequence[Account], interviews: Iterable[Interview], ledger: 
     Runs outside the planning transaction (a slow server must not hold the state
     file's write lock) and records in its own: recording is idempotent.
     """
-    from ..rules import tag_history
+    from ..detect import tag_history
     from .base import MailError
     from .match import applications, stopped_by_mail
 

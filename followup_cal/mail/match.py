@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 
-from ..detect import FREE_MAIL, NO_REPLY, TOOL_MAIL, company_key
-from ..model import Interview, Outcome
+from ..detect import FREE_MAIL, NO_REPLY, TOOL_MAIL
+from ..model import Interview, Outcome, company_key
 from .base import Application, Reply
 
 FINAL = ("offer", "rejected", "withdrawn")

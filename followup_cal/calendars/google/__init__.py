@@ -36,9 +36,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from ...config import ConfigError, Settings
-from ...detect import Window
 from ...errors import EventError
-from ...model import CalendarEvent, FollowUp, Interview
+from ...model import CalendarEvent, FollowUp, Interview, Window
 from ...rules import key_digest
 from ...sync import Change, SyncResult, decide, decide_unplanned, interview_mark
 from ..base import Reading
