@@ -233,3 +233,12 @@ class Window:
         margin += settings.move_on_days + settings.slot_search_days
         return cls(now - timedelta(days=settings.lookback_days), end,
                    now - timedelta(days=1), end + timedelta(days=margin))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a source read: its events, untouched by any policy (calendars.base.Source)."""
+
+    events: tuple[CalendarEvent, ...]
+    me: frozenset[str] = frozenset()  # addresses the service knows are the user's
+    warnings: tuple[str, ...] = ()

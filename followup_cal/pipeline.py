@@ -19,17 +19,16 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .accounts import Account
-    from .calendars.base import Reading, Source
+    from .calendars.base import Source
     from .config import Settings
     from .ledger import Ledger
     from .mail import MailCheck
-    from .model import FollowUp, SourceData
+    from .model import FollowUp, Reading, SourceData
 
 
 def read(sources: Iterable[Source], settings: Settings, now: datetime) -> Reading:
     """Every source's events over the planning window, in the order given."""
-    from .calendars.base import Reading
-    from .model import Window
+    from .model import Reading, Window
 
     window = Window.around(now, settings)
     events: list = []

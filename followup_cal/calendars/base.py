@@ -14,18 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from ..model import Reading  # noqa: F401  (defined with the model: .ics runs need no Protocol)
+
 if TYPE_CHECKING:  # the model is only needed by type checkers here
     from ..config import Settings
-    from ..model import CalendarEvent, FollowUp, Window
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What a source read: its events, untouched by any policy."""
-
-    events: tuple[CalendarEvent, ...]
-    me: frozenset[str] = frozenset()  # addresses the service knows are the user's
-    warnings: tuple[str, ...] = ()
+    from ..model import FollowUp, Window
 
 
 class Source(Protocol):

@@ -734,7 +734,7 @@ class IcsFiles:
         return "ics:" + ",".join(self.paths)
 
     def read(self, window: Window, settings: Settings):
-        from .base import Reading as Found
+        from ..model import Reading as Found
 
         reading = Reading()
         events = read_window(self.paths, settings, window, reading, self.prefilter)
