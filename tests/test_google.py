@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -129,6 +129,48 @@ def _settings():
 
 
 # -- reading: Google JSON to CalendarEvent ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("ics", "google_sequence", "day"), [
+    ("sequence_export_original.ics", 3, 25),  # the export (SEQUENCE 0, 24th) is older
+    ("sequence_update_new_time.ics", 1, 26),  # the update (SEQUENCE 2, 26th) is newer,
+])                                            # though Google's `updated` is later
+def test_an_ics_export_and_a_google_event_of_one_uid_the_higher_sequence_wins(
+        fake, ics, google_sequence, day):
+    """issue 10/13: Google's events carry `sequence` and `updated` into versions.merge, so
+    the same invitation read from an .ics file and from Google is one interview, the
+    newer by SEQUENCE (then by stamp), in either order of the sources."""
+    from followup_cal import pipeline
+    from followup_cal.calendars.ics import IcsFiles
+    from followup_cal.cli import parse_now
+    from followup_cal.config import build_settings
+
+    from conftest import data as data_file
+
+    fake.seed(google_event("Interview with Initech (Data Engineer)", "2026-03-25T10:00:00",
+                           iCalUID="initech-onsite-7@initech.com", sequence=google_sequence,
+                           organizer=("karen.wu@initech.com", "Karen Wu"),
+                           attendees=(("michael.chen@initech.com", "Michael Chen"),)))
+    settings = build_settings(timezone=ZONE)
+    when = parse_now("2026-03-20T09:00", ZONE)
+    for order in ((IcsFiles([data_file(ics)]), google.GoogleSource()),
+                  (google.GoogleSource(), IcsFiles([data_file(ics)]))):
+        found = pipeline.collect(list(order), settings, when)
+        initech = [iv for iv in found.interviews if iv.company == "Initech"]
+        assert [iv.start.astimezone(ZoneInfo(ZONE)).day for iv in initech] == [day]
+
+
+def test_google_sequence_and_updated_reach_the_event():
+    item = {"id": "e", "iCalUID": "e@acme.com", "sequence": 4,
+            "updated": "2026-03-02T16:00:01.250Z",
+            "start": {"dateTime": "2026-03-02T16:00:00Z"},
+            "end": {"dateTime": "2026-03-02T17:00:00Z"}}
+    ev = google.to_event(item, "g")
+    assert ev.sequence == 4
+    assert ev.stamp == datetime(2026, 3, 2, 16, 0, 1, 250000, tzinfo=timezone.utc)
+    bare = google.to_event({k: v for k, v in item.items() if k not in ("sequence", "updated")},
+                           "g")
+    assert bare.sequence == 0 and bare.stamp is None
 
 
 def test_google_json_maps_to_calendar_event():

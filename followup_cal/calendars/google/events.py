@@ -169,7 +169,25 @@ def to_event(item: dict, source: str, calendar_zone: str | None = None,
         attendees=tuple(attendees),
         ours=is_ours(item),
         source=source,
+        sequence=_sequence(item.get("sequence", 0)),
+        stamp=_stamp(item.get("updated")),
     )
+
+
+def _sequence(value) -> int:
+    """Google's `sequence` (RFC 5545 SEQUENCE): which version is newer (versions.merge)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _stamp(value) -> datetime | None:
+    """`updated` (RFC 3339) as an aware UTC time: the tie-break after SEQUENCE."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 def self_addresses(item: dict) -> set[str]:
