@@ -29,6 +29,7 @@ inside the functions so that commands which never talk to Google stay light.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 import re
@@ -40,7 +41,7 @@ from ...errors import EventError
 from ...model import CalendarEvent, FollowUp, Interview, Window
 from ...rules import key_digest
 from ...sync import Change, SyncResult, decide, decide_unplanned, interview_mark
-from ..base import Reading
+from ..base import Reading, Remote
 from . import client as _client
 from .client import (
     API_URL_ENV,
@@ -60,8 +61,10 @@ from .client import (
 from .dedicated import CALENDAR_NAME, CALENDAR_STATE, Dedicated
 from .events import (
     COLORS,
+    CONTENT_PROP,
     EMAIL,
     HASH_PROP,
+    ID_LENGTH,
     KEY_PROP,
     MARKER_KEY,
     MARKER_VALUE,
@@ -81,9 +84,9 @@ from .events import (
 __all__ = [  # what other modules and the tests use by this name
     "API_URL_ENV", "CALENDAR_NAME", "CALENDAR_STATE", "COLORS", "CalendarNotFound", "Client",
     "GoogleCalendar", "GoogleError", "GoogleSource", "KEY_PROP", "MARKER_KEY", "MARKER_VALUE",
-    "NOT_FOUND_TRIES", "QuotaError", "Sink", "_private", "build_service", "event_body",
-    "event_id", "generation_of", "http_reasons", "is_ours", "key_digest", "self_addresses",
-    "sync", "to_event"]
+    "NOT_FOUND_TRIES", "ProtocolSink", "QuotaError", "Sink", "_private", "build_service",
+    "event_body", "event_id", "generation_of", "http_reasons", "is_ours", "key_digest",
+    "self_addresses", "sync", "to_event"]
 
 MAX_GENERATIONS = 8  # ids tried for one follow-up in one run before giving up on it
 
@@ -571,6 +574,149 @@ class Sink(Dedicated):
         except HttpError as exc:
             if http_status(exc) not in (404, 410):  # 410: a retry whose first try landed
                 raise
+
+
+class ProtocolSink(Sink):
+    """The Google calendar as a `calendars.base.CalendarSink`: one call at a time, the
+    same Google mechanics as `Sink` (ids by generation, tombstones, 409 then get).
+
+    Google keeps a deleted event as a cancelled tombstone under its id, so
+    `list_ours` reports ours with `Remote.cancelled`, `create` of an id a
+    tombstone holds answers False, and `update` of a listed tombstone brings it
+    back (patch; when Google refuses, the follow-up moves on to its id's next
+    generation, recorded in the ledger before it is used). Event ids derive from
+    `FollowUp.key`, so a uid is `rules.uid_for(key)` (capability `uids_from_keys`).
+    `google sync` still runs `Sink.reconcile`; moving it onto `sync.reconcile` is
+    the next step (ARCHITECTURE.md 5.2).
+    """
+
+    tombstones = True  # a deleted event stays listed, cancelled
+    uids_from_keys = True  # the event id is a hash of FollowUp.key
+
+    def __init__(self, client: Client, ledger, settings: Settings, now: datetime, *,
+                 target: str | None = None):
+        super().__init__(client, ledger, settings, now, target=target)
+        self._calendar = ""
+        self._names: dict[str, str] = {}  # generation-0 event id -> uid
+        self._ids: dict[str, str] = {}  # uid -> the event id it goes by now
+        self._cancelled: dict[str, bool] = {}  # uid -> a tombstone, as last seen
+        self._foreign: set[str] = set()  # uids whose event id holds an event not ours
+
+    def open(self, *, create: bool) -> bool:
+        self.dry_run = not create
+        calendar_id, _listed = self._existing()
+        self.result.calendar_id = calendar_id
+        if calendar_id is None:
+            return False
+        self._calendar = calendar_id
+        self.target = f"google:{calendar_id}"
+        self.generations = self.ledger.generations(self.target)
+        self._names.update({event_id(w.key): w.uid for w in self.ledger.written(self.target)
+                            if w.key})
+        return True
+
+    def list_ours(self, since: datetime) -> dict[str, Remote]:
+        seen: dict[str, list[dict]] = {}
+        with self._one_event(translate=False):
+            for _page, item in self.client.events(
+                    self._calendar, privateExtendedProperty=f"{MARKER_KEY}={MARKER_VALUE}",
+                    showDeleted=True, timeMin=_rfc3339(since), maxResults=2500):
+                gid = item.get("id") or ""
+                cancelled = item.get("status") == "cancelled"
+                if not gid or not (cancelled or is_ours(item)):
+                    continue
+                digest = _private(item).get(KEY_PROP) or ""
+                if re.fullmatch(r"[0-9a-f]{64}", digest):
+                    self._names.setdefault(gid[:ID_LENGTH], uid_for_digest(digest))
+                uid = self._names.get(gid[:ID_LENGTH])
+                if uid is not None:
+                    seen.setdefault(uid, []).append(item)
+        found: dict[str, Remote] = {}
+        for uid, items in seen.items():
+            recorded = self.generations.get(uid, 0)
+            # a live event wins, then the generation recorded, then the newest
+            item = max(items, key=lambda e: (e.get("status") != "cancelled",
+                                             generation_of(e["id"]) == recorded,
+                                             generation_of(e["id"])))
+            self._ids[uid] = item["id"]
+            cancelled = self._cancelled[uid] = item.get("status") == "cancelled"
+            private = _private(item)
+            start, end = parse_when(item.get("start")), parse_when(item.get("end"))
+            found[uid] = Remote(
+                uid, start if isinstance(start, datetime) else None,
+                private.get(CONTENT_PROP) or "", private.get(WHEN_PROP) or "",
+                cancelled=cancelled, etag=item.get("etag"),
+                end=end if isinstance(end, datetime) else None)
+        return found
+
+    def _id_of(self, f: FollowUp) -> str:
+        self._names[event_id(f.key)] = f.uid
+        return self._ids.get(f.uid) or event_id(f.key, self.generations.get(f.uid, 0))
+
+    def create(self, f: FollowUp, mark: str) -> bool:
+        body = event_body(f, self.settings, mark)
+        with self._one_event():
+            gid, there = self._create(self._calendar, f, self._id_of(f), body)
+        self._ids[f.uid] = gid
+        if there is None:
+            self._cancelled[f.uid] = False
+            return True
+        cancelled = there.get("status") == "cancelled"
+        if not cancelled and not is_ours(there):
+            self._foreign.add(f.uid)  # never written over, never deleted
+        self._cancelled[f.uid] = cancelled
+        return False
+
+    def update(self, f: FollowUp, mark: str) -> bool:
+        if f.uid in self._foreign or f.uid not in self._ids:
+            return False  # not ours, or never seen: nothing of ours to replace
+        gid, body = self._ids[f.uid], event_body(f, self.settings, mark)
+        with self._one_event():
+            if self._cancelled.get(f.uid):
+                # a tombstone: bring it back, or under the next id when Google refuses
+                if not self._patch(self._calendar, gid, body, refused=(403, 404, 410)):
+                    gid, there = self._create(self._calendar, f,
+                                              self._next_generation(f, gid), body)
+                    self._ids[f.uid] = gid
+                    if there is not None:
+                        return False
+                self._cancelled[f.uid] = False
+                return True
+            from googleapiclient.errors import HttpError
+
+            live = {k: v for k, v in body.items() if k != "status"}  # never revive one
+            try:
+                patched = self.client.run(self.events_api.patch(
+                    calendarId=self._calendar, eventId=gid, body=live))
+            except HttpError as exc:
+                if http_status(exc) in (404, 410):
+                    return False
+                raise
+        return isinstance(patched, dict) and patched.get("status") != "cancelled"
+
+    def delete(self, uid: str) -> None:
+        gid = self._ids.get(uid)
+        if gid is None or uid in self._foreign:
+            return  # nothing of ours known by that uid
+        with self._one_event():
+            self._delete(self._calendar, gid)
+        self._cancelled[uid] = True
+
+    @contextlib.contextmanager
+    def _one_event(self, *, translate: bool = True):
+        """One event's problem becomes an `EventError` (the run goes on); the sign-in
+        and quotas stop the run as one line."""
+        try:
+            yield
+        except EventFailed:
+            raise
+        except _one_event_errors() as exc:
+            if _fatal(exc) or not translate:
+                raise describe(exc) from None
+            from .auth import redact
+
+            reason = str(describe(exc)).removeprefix("Google Calendar error").lstrip(": ")
+            raise EventFailed(redact(reason)) from None
 
 
 def sync(sources: Sequence, settings: Settings, now: datetime, *,

@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ...config import Settings
+from ...ledger import content_hash
 from ...model import Attendee, CalendarEvent, FollowUp, Person
 from ...rules import UID_DOMAIN, key_digest
 
@@ -25,7 +26,8 @@ MARKER_VALUE = "1"
 KEY_PROP = "followupCalKey"  # sha256 of the follow-up's identity (FollowUp.key)
 HASH_PROP = "followupCalHash"  # sha256 of what we wrote
 WHEN_PROP = "followupCalInterview"  # when its interview was, to see it move
-assert all(len(k) <= 44 for k in (MARKER_KEY, KEY_PROP, HASH_PROP, WHEN_PROP))
+CONTENT_PROP = "followupCalContent"  # sync.content_hash of the follow-up (CalendarSink)
+assert all(len(k) <= 44 for k in (MARKER_KEY, KEY_PROP, HASH_PROP, WHEN_PROP, CONTENT_PROP))
 
 # Google's event colours ("1".."11"): one per kind, so a glance tells them apart.
 COLORS = {
@@ -225,6 +227,7 @@ def event_body(f: FollowUp, settings: Settings, mark: str = "") -> dict:
         KEY_PROP: key_digest(f.key).hex(),
         HASH_PROP: digest,
         WHEN_PROP: mark,
+        CONTENT_PROP: content_hash(f),  # what CalendarSink.list_ours reports (not hashed above)
     }}
     return body
 
