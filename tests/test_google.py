@@ -1109,3 +1109,52 @@ def test_ledger_migrates_from_version_2_to_event_generations(home):
         ledger.set_generation("google:c1", "u@x", 3)
         assert ledger.generations("google:c1") == {"u@x": 3}
         assert ledger.generations("google:other") == {}
+
+
+def _legacy_hash(event: dict) -> str:
+    """The hash events written before issue 13 carry: a digest of the body and mark."""
+    import hashlib
+    import json
+
+    body = {k: event[k] for k in ("summary", "description", "start", "end", "status",
+                                  "transparency", "colorId", "visibility", "reminders")}
+    mark = google._private(event)[google.WHEN_PROP]
+    return hashlib.sha256(json.dumps([body, mark], sort_keys=True, ensure_ascii=False)
+                          .encode("utf-8")).hexdigest()
+
+
+def test_events_written_with_the_old_hash_are_rewritten_once_in_place(fake):
+    """issue 13: Google's hash is sync.content_hash, as on every calendar. An event
+    written before carries the old body digest: the first sync patches it once under
+    the same id (no insert, no duplicate), and the next writes nothing."""
+    acme(fake)
+    assert sync().code == 0
+    cal = dedicated(fake)
+    before = ours(fake)
+    from followup_cal.calendars.google.events import HASH_PROP
+
+    for gid, event in before.items():
+        fake.modify(gid, {"extendedProperties": {"private": {HASH_PROP: _legacy_hash(event)}}},
+                    cal)
+    calls = len(fake.calls)
+    r = sync()
+    assert r.code == 0, r.err
+    assert f"{len(before)} updated" in r.out, r.out
+    routes = [route for _m, route in fake.calls[calls:]]
+    assert routes.count("events.patch") == len(before) and "events.insert" not in routes
+    assert set(ours(fake)) == set(before)
+    from fake_google import on_calendar
+
+    on_calendar(fake)  # no duplicate
+    _quiet_after(fake)
+
+
+def test_a_new_reminder_setting_rewrites_each_event_once(fake, home):
+    acme(fake)
+    assert sync().code == 0
+    (home / "config.toml").write_text("reminder_minutes = 30\n")
+    r = sync()
+    assert r.code == 0, r.err
+    assert all(e["reminders"]["overrides"] == [{"method": "popup", "minutes": 30}]
+               for e in ours(fake).values())
+    _quiet_after(fake)

@@ -27,11 +27,11 @@ class TestGoogleSink(SinkContract):
         settings = build_settings(timezone=ZONE)
         ledger = Ledger.open()
         client = google.Client.connect(settings)
-        yield google.ProtocolSink(client, ledger, settings, T0 - timedelta(days=2))
+        yield google.Sink(client, ledger, settings, T0 - timedelta(days=2))
         ledger.close()
 
     def reopen(self, sink):
-        return google.ProtocolSink(sink.client, sink.ledger, sink.settings, sink.now)
+        return google.Sink(sink.client, sink.ledger, sink.settings, sink.now)
 
     def calendars_named(self, sink) -> int:
         fake = self._fake(sink)
@@ -65,7 +65,7 @@ class TestGoogleSink(SinkContract):
 
 def test_a_reserved_id_moves_the_follow_up_to_its_next_generation(fake):
     """409 on insert and 404 on get: Google keeps the id reserved; create goes on under
-    the next generation, recorded in the ledger before it is used."""
+    the next generation, which it reports for the ledger (sync.reconcile records it)."""
     from sink_contract import follow_up
 
     from followup_cal.config import build_settings
@@ -76,12 +76,15 @@ def test_a_reserved_id_moves_the_follow_up_to_its_next_generation(fake):
     f = follow_up()
     f = type(f)(**{**f.__dict__, "uid": uid_for(f.key)})
     with Ledger.open() as ledger:
-        sink = google.ProtocolSink(google.Client.connect(settings), ledger, settings, T0)
+        sink = google.Sink(google.Client.connect(settings), ledger, settings, T0)
         assert sink.open(create=True)
         fake.calendar(sink.result.calendar_id).reserved.add(google.event_id(f.key))
         assert sink.create(f, "m") is True
-        assert ledger.generations(sink.target) == {f.uid: 1}
-        ours = sink.list_ours(T0 - timedelta(days=1))
+        assert sink.id_generations() == {f.uid: 1}
+        again = google.Sink(sink.client, ledger, settings, T0)  # a later run, ledger lost
+        assert again.open(create=False)
+        ours = again.list_ours(T0 - timedelta(days=1))
+        assert again.id_generations() == {f.uid: 1}  # found by the key hash it carries
         assert set(ours) == {f.uid} and not ours[f.uid].cancelled
         assert google.event_id(f.key, 1) in fake.events_in(sink.result.calendar_id)
     assert isinstance(ours[f.uid].start, datetime)

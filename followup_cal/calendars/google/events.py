@@ -9,8 +9,6 @@ keeps an old id reserved).
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,10 +22,9 @@ from ...rules import UID_DOMAIN, key_digest
 MARKER_KEY = "followupCal"
 MARKER_VALUE = "1"
 KEY_PROP = "followupCalKey"  # sha256 of the follow-up's identity (FollowUp.key)
-HASH_PROP = "followupCalHash"  # sha256 of what we wrote
+HASH_PROP = "followupCalHash"  # sync.content_hash of what we wrote
 WHEN_PROP = "followupCalInterview"  # when its interview was, to see it move
-CONTENT_PROP = "followupCalContent"  # sync.content_hash of the follow-up (CalendarSink)
-assert all(len(k) <= 44 for k in (MARKER_KEY, KEY_PROP, HASH_PROP, WHEN_PROP, CONTENT_PROP))
+assert all(len(k) <= 44 for k in (MARKER_KEY, KEY_PROP, HASH_PROP, WHEN_PROP))
 
 # Google's event colours ("1".."11"): one per kind, so a glance tells them apart.
 COLORS = {
@@ -219,15 +216,13 @@ def event_body(f: FollowUp, settings: Settings, mark: str = "") -> dict:
         "reminders": {"useDefault": False, "overrides": [
             {"method": "popup", "minutes": max(0, min(int(settings.reminder_minutes), 40320))}]},
     }
-    digest = hashlib.sha256(
-        json.dumps([body, mark], sort_keys=True, ensure_ascii=False).encode("utf-8")
-    ).hexdigest()
+    # the hash is sync.content_hash, the one every sink stores: before issue 13 it was a
+    # digest of this body with `mark`, so an event written then is patched once (same id)
     body["extendedProperties"] = {"private": {
         MARKER_KEY: MARKER_VALUE,
         KEY_PROP: key_digest(f.key).hex(),
-        HASH_PROP: digest,
+        HASH_PROP: content_hash(f),
         WHEN_PROP: mark,
-        CONTENT_PROP: content_hash(f),  # what CalendarSink.list_ours reports (not hashed above)
     }}
     return body
 
