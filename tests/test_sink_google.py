@@ -4,10 +4,10 @@ its two declared capabilities (tests/sink_contract.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from fake_google import google_event
 from sink_contract import T0, SinkContract, key_for
 
 from followup_cal.calendars import google
@@ -33,26 +33,19 @@ class TestGoogleSink(SinkContract):
     def reopen(self, sink):
         return google.Sink(sink.client, sink.ledger, sink.settings, sink.now)
 
-    def calendars_named(self, sink) -> int:
-        fake = self._fake(sink)
-        return sum(1 for c in fake.secondary() if c.summary == google.CALENDAR_NAME)
-
-    def _fake(self, sink):
-        return self.fake
-
     @pytest.fixture(autouse=True)
     def _keep_fake(self, fake):
-        self.fake = fake
+        self.fake = fake  # the hooks below look at the server the sink talks to
+
+    def calendars_named(self, sink) -> int:
+        return sum(1 for c in self.fake.secondary() if c.summary == google.CALENDAR_NAME)
 
     def put_foreign(self, sink, uid, start, end, summary):
         """At the id our follow-up of `uid` would take (Google ids come from keys)."""
-        body = google_event(summary, start.astimezone().replace(tzinfo=None).isoformat(),
-                            minutes=int((end - start).total_seconds() // 60),
-                            tz=str(start.astimezone().tzinfo), me=None,
-                            id=google.event_id(key_for(uid)))
-        body["start"] = {"dateTime": start.isoformat()}
-        body["end"] = {"dateTime": end.isoformat()}
-        self.fake.seed(body, calendar=sink.result.calendar_id)
+        self.fake.seed({"id": google.event_id(key_for(uid)), "summary": summary,
+                        "start": {"dateTime": start.isoformat()},
+                        "end": {"dateTime": end.isoformat()}},
+                       calendar=sink.result.calendar_id)
 
     def foreign(self, sink, uid):
         return self.fake.events_in(sink.result.calendar_id).get(google.event_id(key_for(uid)))
@@ -73,8 +66,7 @@ def test_a_reserved_id_moves_the_follow_up_to_its_next_generation(fake):
     from followup_cal.rules import uid_for
 
     settings = build_settings(timezone=ZONE)
-    f = follow_up()
-    f = type(f)(**{**f.__dict__, "uid": uid_for(f.key)})
+    f = replace(follow_up(), uid=uid_for(follow_up().key))
     with Ledger.open() as ledger:
         sink = google.Sink(google.Client.connect(settings), ledger, settings, T0)
         assert sink.open(create=True)
