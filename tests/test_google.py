@@ -1150,8 +1150,12 @@ def test_events_written_with_the_old_hash_are_rewritten_once_in_place(fake):
 
 
 def test_a_new_reminder_setting_rewrites_each_event_once(fake, home):
+    """The setting is ours to apply; a reminder the user set on one event is theirs."""
     acme(fake)
     assert sync().code == 0
+    mine = sorted(ours(fake))[0]
+    fake.modify(mine, {"reminders": {"useDefault": True}}, dedicated(fake))
+    _quiet_after(fake)
     (home / "config.toml").write_text("reminder_minutes = 30\n")
     r = sync()
     assert r.code == 0, r.err

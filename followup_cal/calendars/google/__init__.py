@@ -65,6 +65,7 @@ from .events import (
     KEY_PROP,
     MARKER_KEY,
     MARKER_VALUE,
+    REMINDER_PROP,
     WHEN_PROP,
     _private,
     _rfc3339,
@@ -73,6 +74,7 @@ from .events import (
     generation_of,
     is_ours,
     parse_when,
+    reminder_minutes,
     self_addresses,
     to_event,
     uid_for_digest,
@@ -357,11 +359,10 @@ class Sink(Dedicated):
                       end=end if isinstance(end, datetime) else None)
 
     def _presented(self, item: dict) -> bool:
-        """Shown as this run would show it (the reminder is a setting, not the content):
-        else its hash is not reported, and reconcile rewrites it."""
-        minutes = max(0, min(int(self.settings.reminder_minutes), 40320))
-        return (item.get("reminders") or {}).get("overrides") == [
-            {"method": "popup", "minutes": minutes}]
+        """Written with this run's reminder setting (a setting, not the follow-up's
+        content): else its hash is not reported, and reconcile rewrites it. A reminder
+        the user changed on the event itself is theirs, and stays."""
+        return _private(item).get(REMINDER_PROP) == str(reminder_minutes(self.settings))
 
     @staticmethod
     def _same(item: dict, body: dict) -> bool:

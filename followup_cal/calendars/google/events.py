@@ -24,7 +24,8 @@ MARKER_VALUE = "1"
 KEY_PROP = "followupCalKey"  # sha256 of the follow-up's identity (FollowUp.key)
 HASH_PROP = "followupCalHash"  # sync.content_hash of what we wrote
 WHEN_PROP = "followupCalInterview"  # when its interview was, to see it move
-assert all(len(k) <= 44 for k in (MARKER_KEY, KEY_PROP, HASH_PROP, WHEN_PROP))
+REMINDER_PROP = "followupCalReminder"  # the reminder_minutes it was written with
+assert all(len(k) <= 44 for k in (MARKER_KEY, KEY_PROP, HASH_PROP, WHEN_PROP, REMINDER_PROP))
 
 # Google's event colours ("1".."11"): one per kind, so a glance tells them apart.
 COLORS = {
@@ -204,6 +205,7 @@ def _rfc3339(t: datetime) -> str:
 def event_body(f: FollowUp, settings: Settings, mark: str = "") -> dict:
     """The whole event as we write it (insert, or patch over what is there)."""
     zone = ZoneInfo(f.timezone)
+    minutes = reminder_minutes(settings)
     body = {
         "summary": f.summary,
         "description": f.description,
@@ -214,7 +216,7 @@ def event_body(f: FollowUp, settings: Settings, mark: str = "") -> dict:
         "colorId": COLORS.get(f.kind, "1"),
         "visibility": "private",
         "reminders": {"useDefault": False, "overrides": [
-            {"method": "popup", "minutes": max(0, min(int(settings.reminder_minutes), 40320))}]},
+            {"method": "popup", "minutes": minutes}]},
     }
     # the hash is sync.content_hash, the one every sink stores: before issue 13 it was a
     # digest of this body with `mark`, so an event written then is patched once (same id)
@@ -223,8 +225,14 @@ def event_body(f: FollowUp, settings: Settings, mark: str = "") -> dict:
         KEY_PROP: key_digest(f.key).hex(),
         HASH_PROP: content_hash(f),
         WHEN_PROP: mark,
+        REMINDER_PROP: str(minutes),
     }}
     return body
+
+
+def reminder_minutes(settings: Settings) -> int:
+    """The popup reminder our events get (Google allows 0 to four weeks)."""
+    return max(0, min(int(settings.reminder_minutes), 40320))
 
 
 def _private(item: dict) -> dict:
