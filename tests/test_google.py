@@ -1162,3 +1162,19 @@ def test_a_new_reminder_setting_rewrites_each_event_once(fake, home):
     assert all(e["reminders"]["overrides"] == [{"method": "popup", "minutes": 30}]
                for e in ours(fake).values())
     _quiet_after(fake)
+
+
+def test_a_deletion_with_the_state_lost_stays_deleted(fake, home):
+    """The tombstone Google keeps is the user's word even when state.db is gone: it is
+    listed (showDeleted), named by the planned follow-up's key, and left deleted."""
+    acme(fake)
+    assert sync().code == 0
+    gid = sorted(ours(fake))[0]
+    fake.user_delete(gid, dedicated(fake))
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (home / name).unlink(missing_ok=True)
+    writes = fake.write_requests
+    r = sync("-v")
+    assert r.code == 0, r.err
+    assert "1 left deleted by you" in r.out and fake.write_requests == writes
+    assert gid not in ours(fake)
