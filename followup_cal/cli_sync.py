@@ -182,8 +182,8 @@ def sync_cmd(ctx, calendars, paths, to, dry_run, target, verbose, no_mail, now, 
 
 
 def _sync(sources, sink, kind: str, settings, now, *, target, dry_run, warn, mail):
-    """Plan through the one pipeline, then keep `sink` in line (sync.reconcile; Google
-    still through its own sink, see sync.py)."""
+    """Plan through the one pipeline, then keep `sink` in line (sync.reconcile; for
+    Google through `google.sync`, which shares its client with the Google sources)."""
     if kind == "google":
         from .calendars import google
 

@@ -25,12 +25,14 @@ wrote where, what we removed, what the user deleted. The rules (DESIGN.md
   the result (exit 1); the others are still written, and its ledger rows stay
   as they were, so the next sync retries it.
 
-The decisions are one table (`decide`, `decide_missing`, `decide_unplanned`).
-`reconcile` applies them over the `CalendarSink` protocol (CalDAV, memory);
-Google's sink (followup_cal.calendars.google.Sink) applies the same table from its own
-loop, because its event ids carry generations (Google keeps a deleted id
-reserved) that the protocol does not model yet; moving it onto `reconcile` is
-the next step (ARCHITECTURE.md 5.2).
+The decisions are one table (`decide`, `decide_missing`, `decide_unplanned`),
+applied by `reconcile` over the `CalendarSink` protocol for every backend
+(memory, CalDAV, Google). Google's own mechanics stay in its sink: ids by
+generation (Google keeps a deleted id reserved), tombstones, 409-then-get; it
+names events by FollowUp.key, so it is told the keys and generations the
+ledger knows (`base.NamesByKey.known`) and reconcile records the generations
+it moved on to with what was written (a killed run finds them again by the
+key hash each event carries).
 """
 
 from __future__ import annotations
@@ -167,6 +169,11 @@ class _Reconciler:
         target = self.result.target = self.sink.target
         self.result.calendar_id = target if opened else None
         written = {w.uid: w for w in self.ledger.written(target)} if opened else {}
+        generations = self.ledger.generations(target) if opened else {}
+        names = getattr(self.sink, "known", None)  # optional: base.NamesByKey
+        if opened and names is not None:
+            keys = {uid: w.key for uid, w in written.items() if w.key}
+            names({**keys, **{f.uid: f.key for f in plan}}, generations)
         since = min([self.now, *(f.start for f in plan)]) - LISTING_MARGIN
         existing = dict(self.sink.list_ours(since)) if opened else {}
         present: list[FollowUp] = []
@@ -198,6 +205,10 @@ class _Reconciler:
                 self.ledger.record_written(target, present, self.now, untouched=self.failed)
                 for uid in self.user_deleted:
                     self.ledger.mark_deleted_by_user(target, uid)
+                if names is not None:  # ids that moved on (reserved by the service)
+                    for uid, n in self.sink.id_generations().items():
+                        if generations.get(uid, 0) != n:
+                            self.ledger.set_generation(target, uid, n)
         return self.result
 
     def one(self, f: FollowUp, remote: Remote | None, w, since: datetime) -> FollowUp | None:

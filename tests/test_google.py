@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -129,6 +129,48 @@ def _settings():
 
 
 # -- reading: Google JSON to CalendarEvent ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("ics", "google_sequence", "day"), [
+    ("sequence_export_original.ics", 3, 25),  # the export (SEQUENCE 0, 24th) is older
+    ("sequence_update_new_time.ics", 1, 26),  # the update (SEQUENCE 2, 26th) is newer,
+])                                            # though Google's `updated` is later
+def test_an_ics_export_and_a_google_event_of_one_uid_the_higher_sequence_wins(
+        fake, ics, google_sequence, day):
+    """issue 10/13: Google's events carry `sequence` and `updated` into versions.merge, so
+    the same invitation read from an .ics file and from Google is one interview, the
+    newer by SEQUENCE (then by stamp), in either order of the sources."""
+    from followup_cal import pipeline
+    from followup_cal.calendars.ics import IcsFiles
+    from followup_cal.cli import parse_now
+    from followup_cal.config import build_settings
+
+    from conftest import data as data_file
+
+    fake.seed(google_event("Interview with Initech (Data Engineer)", "2026-03-25T10:00:00",
+                           iCalUID="initech-onsite-7@initech.com", sequence=google_sequence,
+                           organizer=("karen.wu@initech.com", "Karen Wu"),
+                           attendees=(("michael.chen@initech.com", "Michael Chen"),)))
+    settings = build_settings(timezone=ZONE)
+    when = parse_now("2026-03-20T09:00", ZONE)
+    for order in ((IcsFiles([data_file(ics)]), google.GoogleSource()),
+                  (google.GoogleSource(), IcsFiles([data_file(ics)]))):
+        found = pipeline.collect(list(order), settings, when)
+        initech = [iv for iv in found.interviews if iv.company == "Initech"]
+        assert [iv.start.astimezone(ZoneInfo(ZONE)).day for iv in initech] == [day]
+
+
+def test_google_sequence_and_updated_reach_the_event():
+    item = {"id": "e", "iCalUID": "e@acme.com", "sequence": 4,
+            "updated": "2026-03-02T16:00:01.250Z",
+            "start": {"dateTime": "2026-03-02T16:00:00Z"},
+            "end": {"dateTime": "2026-03-02T17:00:00Z"}}
+    ev = google.to_event(item, "g")
+    assert ev.sequence == 4
+    assert ev.stamp == datetime(2026, 3, 2, 16, 0, 1, 250000, tzinfo=timezone.utc)
+    bare = google.to_event({k: v for k, v in item.items() if k not in ("sequence", "updated")},
+                           "g")
+    assert bare.sequence == 0 and bare.stamp is None
 
 
 def test_google_json_maps_to_calendar_event():
@@ -1067,3 +1109,72 @@ def test_ledger_migrates_from_version_2_to_event_generations(home):
         ledger.set_generation("google:c1", "u@x", 3)
         assert ledger.generations("google:c1") == {"u@x": 3}
         assert ledger.generations("google:other") == {}
+
+
+def _legacy_hash(event: dict) -> str:
+    """The hash events written before issue 13 carry: a digest of the body and mark."""
+    import hashlib
+    import json
+
+    body = {k: event[k] for k in ("summary", "description", "start", "end", "status",
+                                  "transparency", "colorId", "visibility", "reminders")}
+    mark = google._private(event)[google.WHEN_PROP]
+    return hashlib.sha256(json.dumps([body, mark], sort_keys=True, ensure_ascii=False)
+                          .encode("utf-8")).hexdigest()
+
+
+def test_events_written_with_the_old_hash_are_rewritten_once_in_place(fake):
+    """issue 13: Google's hash is sync.content_hash, as on every calendar. An event
+    written before carries the old body digest: the first sync patches it once under
+    the same id (no insert, no duplicate), and the next writes nothing."""
+    acme(fake)
+    assert sync().code == 0
+    cal = dedicated(fake)
+    before = ours(fake)
+    from followup_cal.calendars.google.events import HASH_PROP
+
+    for gid, event in before.items():
+        fake.modify(gid, {"extendedProperties": {"private": {HASH_PROP: _legacy_hash(event)}}},
+                    cal)
+    calls = len(fake.calls)
+    r = sync()
+    assert r.code == 0, r.err
+    assert f"{len(before)} updated" in r.out, r.out
+    routes = [route for _m, route in fake.calls[calls:]]
+    assert routes.count("events.patch") == len(before) and "events.insert" not in routes
+    assert set(ours(fake)) == set(before)
+    from fake_google import on_calendar
+
+    on_calendar(fake)  # no duplicate
+    _quiet_after(fake)
+
+
+def test_a_new_reminder_setting_rewrites_each_event_once(fake, home):
+    """The setting is ours to apply; a reminder the user set on one event is theirs."""
+    acme(fake)
+    assert sync().code == 0
+    mine = sorted(ours(fake))[0]
+    fake.modify(mine, {"reminders": {"useDefault": True}}, dedicated(fake))
+    _quiet_after(fake)
+    (home / "config.toml").write_text("reminder_minutes = 30\n")
+    r = sync()
+    assert r.code == 0, r.err
+    assert all(e["reminders"]["overrides"] == [{"method": "popup", "minutes": 30}]
+               for e in ours(fake).values())
+    _quiet_after(fake)
+
+
+def test_a_deletion_with_the_state_lost_stays_deleted(fake, home):
+    """The tombstone Google keeps is the user's word even when state.db is gone: it is
+    listed (showDeleted), named by the planned follow-up's key, and left deleted."""
+    acme(fake)
+    assert sync().code == 0
+    gid = sorted(ours(fake))[0]
+    fake.user_delete(gid, dedicated(fake))
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (home / name).unlink(missing_ok=True)
+    writes = fake.write_requests
+    r = sync("-v")
+    assert r.code == 0, r.err
+    assert "1 left deleted by you" in r.out and fake.write_requests == writes
+    assert gid not in ours(fake)

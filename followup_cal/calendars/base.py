@@ -73,15 +73,38 @@ class CalendarSink(Protocol):
         ...
 
     def create(self, f: FollowUp, mark: str) -> bool:
-        """Write a new event. False: one with that uid exists already."""
+        """Write a new event. False: one with that uid exists already (a sink may
+        answer True when it is ours with exactly this content and mark: an earlier
+        attempt of this write that landed unseen)."""
         ...
 
     def update(self, f: FollowUp, mark: str) -> bool:
-        """Replace our event with `f`. False: it vanished meanwhile."""
+        """Replace our event with `f`. False: it vanished meanwhile. On a calendar
+        that keeps tombstones, one listed cancelled is brought back (reconcile asks
+        only when the rules say so: we removed it, it is planned again)."""
         ...
 
     def delete(self, uid: str) -> None:
         """Remove our event; one already gone is fine."""
+        ...
+
+
+class NamesByKey(Protocol):
+    """Optional, for a sink that names events by `FollowUp.key`, not by uid (Google:
+    the event id is a hash of the key, with a generation when the service keeps an
+    old id reserved). `sync.reconcile` calls `known` after `open` and before
+    `list_ours`, and records `id_generations()` in the ledger with what it wrote.
+    Capabilities the sink contract reads: `tombstones` (a deleted event stays
+    listed, `Remote.cancelled`) and `uids_from_keys` (uid is `rules.uid_for(key)`).
+    """
+
+    def known(self, keys: Mapping[str, str], generations: Mapping[str, int]) -> None:
+        """uid -> key of every follow-up planned or recorded (to name tombstones that
+        carry nothing but their id); uid -> generation the ledger recorded."""
+        ...
+
+    def id_generations(self) -> Mapping[str, int]:
+        """uid -> the generation of the event id it goes by now."""
         ...
 
 

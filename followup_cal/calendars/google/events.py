@@ -9,13 +9,12 @@ keeps an old id reserved).
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ...config import Settings
+from ...ledger import content_hash
 from ...model import Attendee, CalendarEvent, FollowUp, Person
 from ...rules import UID_DOMAIN, key_digest
 
@@ -23,9 +22,10 @@ from ...rules import UID_DOMAIN, key_digest
 MARKER_KEY = "followupCal"
 MARKER_VALUE = "1"
 KEY_PROP = "followupCalKey"  # sha256 of the follow-up's identity (FollowUp.key)
-HASH_PROP = "followupCalHash"  # sha256 of what we wrote
+HASH_PROP = "followupCalHash"  # sync.content_hash of what we wrote
 WHEN_PROP = "followupCalInterview"  # when its interview was, to see it move
-assert all(len(k) <= 44 for k in (MARKER_KEY, KEY_PROP, HASH_PROP, WHEN_PROP))
+REMINDER_PROP = "followupCalReminder"  # the reminder_minutes it was written with
+assert all(len(k) <= 44 for k in (MARKER_KEY, KEY_PROP, HASH_PROP, WHEN_PROP, REMINDER_PROP))
 
 # Google's event colours ("1".."11"): one per kind, so a glance tells them apart.
 COLORS = {
@@ -169,7 +169,25 @@ def to_event(item: dict, source: str, calendar_zone: str | None = None,
         attendees=tuple(attendees),
         ours=is_ours(item),
         source=source,
+        sequence=_sequence(item.get("sequence", 0)),
+        stamp=_stamp(item.get("updated")),
     )
+
+
+def _sequence(value) -> int:
+    """Google's `sequence` (RFC 5545 SEQUENCE): which version is newer (versions.merge)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _stamp(value) -> datetime | None:
+    """`updated` (RFC 3339) as an aware UTC time: the tie-break after SEQUENCE."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 def self_addresses(item: dict) -> set[str]:
@@ -187,6 +205,7 @@ def _rfc3339(t: datetime) -> str:
 def event_body(f: FollowUp, settings: Settings, mark: str = "") -> dict:
     """The whole event as we write it (insert, or patch over what is there)."""
     zone = ZoneInfo(f.timezone)
+    minutes = reminder_minutes(settings)
     body = {
         "summary": f.summary,
         "description": f.description,
@@ -197,18 +216,23 @@ def event_body(f: FollowUp, settings: Settings, mark: str = "") -> dict:
         "colorId": COLORS.get(f.kind, "1"),
         "visibility": "private",
         "reminders": {"useDefault": False, "overrides": [
-            {"method": "popup", "minutes": max(0, min(int(settings.reminder_minutes), 40320))}]},
+            {"method": "popup", "minutes": minutes}]},
     }
-    digest = hashlib.sha256(
-        json.dumps([body, mark], sort_keys=True, ensure_ascii=False).encode("utf-8")
-    ).hexdigest()
+    # the hash is sync.content_hash, the one every sink stores: before issue 13 it was a
+    # digest of this body with `mark`, so an event written then is patched once (same id)
     body["extendedProperties"] = {"private": {
         MARKER_KEY: MARKER_VALUE,
         KEY_PROP: key_digest(f.key).hex(),
-        HASH_PROP: digest,
+        HASH_PROP: content_hash(f),
         WHEN_PROP: mark,
+        REMINDER_PROP: str(minutes),
     }}
     return body
+
+
+def reminder_minutes(settings: Settings) -> int:
+    """The popup reminder our events get (Google allows 0 to four weeks)."""
+    return max(0, min(int(settings.reminder_minutes), 40320))
 
 
 def _private(item: dict) -> dict:
