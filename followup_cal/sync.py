@@ -235,19 +235,32 @@ class _Reconciler:
             end = remote.end if remote.end is not None else remote.start + (f.end - f.start)
             return dataclasses.replace(f, start=remote.start, end=end)
         # create, restore (a tombstone comes back by an update), update
-        self.write(f, mark, action, create_first=remote is None)
+        if not self.write(f, mark, action, create_first=remote is None,
+                          removed_by_us=removed_by_us):
+            self.user_deleted.append(f.uid)
+            self.note("kept-deleted", f.uid, f.summary, f.start)
         return f
 
-    def write(self, f: FollowUp, mark: str, action: str, *, create_first: bool) -> None:
+    def write(self, f: FollowUp, mark: str, action: str, *, create_first: bool,
+              removed_by_us: bool) -> bool:
         """create (or update when it exists after all), else update (or create when it
-        vanished meanwhile)."""
+        vanished meanwhile). False: the create met a tombstone the listing did not show
+        (an old one, with the ledger lost): the user's deletion, left as it is."""
         if not self.dry_run:
             first, then = ((self.sink.create, self.sink.update) if create_first
                            else (self.sink.update, self.sink.create))
-            if not first(f, mark) and not then(f, mark):
-                raise EventError("it changed on the calendar while syncing; the next sync "
-                                 "retries it")
+            if not first(f, mark):
+                met = getattr(self.sink, "met_tombstone", None)
+                if (create_first and met is not None and met(f.uid)
+                        and decide(cancelled=True, removed_by_us=removed_by_us,
+                                   same_content=False, same_interview=False, start=None,
+                                   now=self.now) != "restore"):
+                    return False
+                if not then(f, mark):
+                    raise EventError("it changed on the calendar while syncing; the next sync "
+                                     "retries it")
         self.note(action, f.uid, f.summary, f.start)
+        return True
 
     def unplanned(self, uid: str, remote: Remote, w) -> None:
         """An event of ours no longer planned: deleted if still ahead."""

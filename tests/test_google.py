@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -1178,3 +1178,23 @@ def test_a_deletion_with_the_state_lost_stays_deleted(fake, home):
     assert r.code == 0, r.err
     assert "1 left deleted by you" in r.out and fake.write_requests == writes
     assert gid not in ours(fake)
+
+
+def test_an_old_deletion_met_on_create_stays_deleted(fake, home):
+    """A check-in the user deleted, its time long past, so the listing (from a day before
+    now) no longer shows its tombstone; with state.db lost the planner moves it, overdue,
+    to the next free slot under the same id. The insert meets the tombstone (409, then
+    get: cancelled): that is the user's deletion, left as it is, not restored."""
+    acme(fake)
+    assert sync().code == 0
+    checks = {gid: e for gid, e in ours(fake).items() if "Check-in" in e["summary"]
+              or "check in" in e["summary"]}
+    gid, first = min(checks.items(), key=lambda kv: start_of(kv[1]))
+    fake.user_delete(gid, dedicated(fake))
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (home / name).unlink(missing_ok=True)
+    later = (start_of(first) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    r = sync("-v", now=later)
+    assert r.code == 0, r.err
+    assert "left deleted by you" in r.out
+    assert gid not in ours(fake)  # still a tombstone, not brought back

@@ -107,6 +107,12 @@ class NamesByKey(Protocol):
         """uid -> the generation of the event id it goes by now."""
         ...
 
+    def met_tombstone(self, uid: str) -> bool:
+        """True when the last `create(uid)` answered False because it met a deleted
+        event (a tombstone the listing had not shown): reconcile then decides, as for
+        a listed one, whether that deletion was the user's."""
+        ...
+
 
 class FileSink(Protocol):
     """A target replaced whole (an .ics file, stdout)."""

@@ -305,6 +305,9 @@ class Sink(Dedicated):
         # an earlier attempt of this very insert landed (its response was lost)
         return not cancelled and self._same(there, body)
 
+    def met_tombstone(self, uid: str) -> bool:
+        return bool(self._cancelled.get(uid))
+
     def update(self, f: FollowUp, mark: str) -> bool:
         self._listed = None
         if f.uid in self._foreign:
