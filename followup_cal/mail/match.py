@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from email.header import decode_header, make_header
-from email.utils import getaddresses, parsedate_to_datetime
 
 from ..detect import FREE_MAIL, NO_REPLY, TOOL_MAIL
 from ..model import Interview, Outcome, company_key
@@ -70,6 +68,8 @@ def _automatic_sender(address: str) -> bool:
 
 def sender(value: str) -> str | None:
     """The one address of a From field, lower-case; None when there is none."""
+    from email.utils import getaddresses  # only a mailbox being read needs email.*
+
     try:
         found = [a for _, a in getaddresses([value]) if a.count("@") == 1]
     except Exception:  # a malformed header never stops a run
@@ -93,6 +93,8 @@ def from_employer(address: str, app: Application) -> bool:
 
 def decoded(value: str) -> str:
     """An RFC 2047 header as text; as it came when it cannot be decoded."""
+    from email.header import decode_header, make_header
+
     try:
         return str(make_header(decode_header(value)))
     except Exception:
@@ -116,6 +118,8 @@ def is_automatic(headers: Mapping[str, str]) -> bool:
 
 def sent_at(headers: Mapping[str, str], arrived: datetime | None) -> datetime | None:
     """The Date header; the server's arrival time when it is missing or unreadable."""
+    from email.utils import parsedate_to_datetime
+
     try:
         at = parsedate_to_datetime(headers.get("date", "").strip())
     except Exception:
