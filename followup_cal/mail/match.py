@@ -13,10 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from ..detect import FREE_MAIL, NO_REPLY, TOOL_MAIL
 from ..model import Interview, Outcome, company_key
-from .base import Application, Reply
+
+if TYPE_CHECKING:  # built only when a mailbox is read (mail.check)
+    from .base import Application, Reply
 
 FINAL = ("offer", "rejected", "withdrawn")
 BULK_PRECEDENCE = frozenset({"bulk", "list", "junk", "auto_reply"})
@@ -35,6 +38,8 @@ def applications(interviews: Iterable[Interview], outcomes: Iterable[Outcome],
                  now: datetime) -> tuple[Application, ...]:
     """The applications worth a search: latest interview over, no outcome, not
     heard back since it started (as the planner counts, rules.plan)."""
+    from .base import Application
+
     groups: dict[str, list[Interview]] = {}
     for iv in interviews:
         groups.setdefault(company_key(iv.company), []).append(iv)
@@ -137,6 +142,8 @@ def message_id(headers: Mapping[str, str]) -> str | None:
 def judge(app: Application, headers: Mapping[str, str], arrived: datetime | None,
           now: datetime, account: str, fallback_id: str) -> Reply | None:
     """The Reply this message is for `app`, or None. `headers`: lower-case names."""
+    from .base import Reply
+
     address = sender(headers.get("from", ""))
     if address is None or not from_employer(address, app) or is_automatic(headers):
         return None
