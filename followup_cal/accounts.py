@@ -14,9 +14,7 @@ stored: errors name the account and the option, never the value.
 from __future__ import annotations
 
 import os
-import shlex
 import stat
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +125,9 @@ def resolve_password(account: Account) -> str:
 
 def _from_command(command: object, where: str) -> str:
     """Run the command without a shell; its first line is the password."""
+    import shlex  # only an account with a password command needs these
+    import subprocess
+
     if isinstance(command, str):
         try:
             argv = shlex.split(command)

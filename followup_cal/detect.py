@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from . import notes, vocab
+from . import vocab
 from .config import Settings
 from .model import (  # noqa: F401  (CORP_SUFFIX, company_key, Window: re-exported)
     CORP_SUFFIX,
@@ -131,6 +131,8 @@ class Detector:
         interviewers = _unique(interviewers)
         tzid = self.settings.company_timezone(company) or event.tzid or self.settings.timezone
         start_local = event.start.astimezone(ZoneInfo(tzid))
+        from . import notes  # imported for an interview only: a busy-only calendar skips it
+
         said = notes.read(event.description, start_local, self.settings)
         return Interview(
             uid=event.uid,
@@ -164,10 +166,12 @@ class Detector:
         interview (thank-yous only), unless it is with a recruiter; else
         "candidacy". Each signal is a list of words per language (lang/*.toml).
         """
+        from .notes import MAX_NOTES
+
         who = self.who
         summary = event.summary
         if _hit(who["interviewer"], summary) or _hit(
-                who["interviewer_notes"], (event.description or "")[:notes.MAX_NOTES]):
+                who["interviewer_notes"], (event.description or "")[:MAX_NOTES]):
             return None
         if self.is_me(event.organizer) and (
                 _hit(who["candidate"], summary) or self._names_a_guest(event)):

@@ -167,7 +167,7 @@ def role(iv: Interview) -> str | None:
     people = [*iv.interviewers, *([iv.recruiter] if iv.recruiter else [])]
     names = set().union(*(_words(p.name) | _words((p.email or "").split("@")[0])
                           for p in people)) if people else set()
-    if words & (names - {w for w in words if any(w.startswith(s) for s in ROLE_STEMS)}):
+    if words & (names - {w for w in words if w.startswith(ROLE_STEMS)}):
         return None
     company = _words(iv.company)
     if company and company <= words:

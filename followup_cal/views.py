@@ -7,7 +7,6 @@ its rows, so the three always agree. Presentation only: no rule is decided here
 
 from __future__ import annotations
 
-import html
 import os
 import sys
 import threading
@@ -202,7 +201,9 @@ def print_status(apps: Sequence[AppStatus], settings) -> None:
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    from html import escape  # the status page only: a plan or an export skips html
+
+    return escape(str(text), quote=True)
 
 
 def _time(t: datetime, tz: tzinfo, fmt: str = "%a %Y-%m-%d %H:%M") -> str:

@@ -39,6 +39,7 @@ VTODO no longer makes icalendar reject the event or the whole file.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -215,6 +216,7 @@ class _Filter:
         self.seen: dict[bytes, bool] = {}
         # a pattern that takes an empty summary for an interview: keep summaries
         self.busy_props = BUSY_PROPS | ({"SUMMARY"} if keep_summary("") else set())
+        self.lone_props = self.busy_props - STAMPS
 
     def run(self, text, any_case: bool):
         first = _FIRST.match(text)
@@ -230,8 +232,7 @@ class _Filter:
         comps: list[tuple[int, int, int, tuple[bytes, ...]]] = []
         whole_uids: set[bytes] = set()
         busy_uids: set[bytes] = set()
-        seen_uids: set[bytes] = set()
-        twice: set[bytes] = set()  # UIDs of more than one VEVENT (versions, a series)
+        all_uids: list[bytes] = []  # every VEVENT's, for the UIDs held twice (below)
         comp = b""  # the depth-2 component being read
         comp_start = 0
         holes: list[int] = []  # where the VEVENT's own components (alarms) begin and end
@@ -275,10 +276,7 @@ class _Filter:
                     else:
                         props = find_props(text, comp_start, line_end)
                     fate, named, uids = judge(props, any_case)
-                    for uid in uids:
-                        if uid in seen_uids:
-                            twice.add(uid)
-                        seen_uids.add(uid)
+                    all_uids += uids
                     # kept as it is: icalendar must see the odd line; a missing UID
                     # is made from the whole event's text (ics.prepare)
                     if odd or (not uids and fate != GONE):
@@ -297,6 +295,8 @@ class _Filter:
             raise _Unsure
         if not comps:
             return text
+        # UIDs of more than one VEVENT (versions, a series), counted in one pass
+        twice = {uid for uid, count in Counter(all_uids).items() if count > 1}
         # what stays between two cuts goes out as one piece: dropped neighbours
         # (most of a large export) cost nothing
         pieces, pos = [], 0
@@ -309,8 +309,9 @@ class _Filter:
             elif fate == BUSY or not busy_uids.isdisjoint(uids):
                 # an interview's own lines even so: its series is read as a busy time
                 trimmed = (_trim(text, s, e, READ_PROPS, busy_only=False) if named
-                           else _trim(text, s, e, self.busy_props if not twice.isdisjoint(uids)
-                                      else self.busy_props - STAMPS, busy_only=True))
+                           else _trim(text, s, e, self.busy_props, busy_only=True)
+                           if not twice.isdisjoint(uids)
+                           else _trim(text, s, e, self.lone_props, busy_only=True, lone=True))
             else:
                 trimmed = None
             if s > pos:
@@ -442,16 +443,19 @@ def _reaches(values: dict[str, list[str]], lo: datetime) -> bool:
     return max(last[0], begin) + length >= lo
 
 
-def _trim(text, start: int, end: int, names: frozenset[str], busy_only: bool) -> bytes:
+def _trim(text, start: int, end: int, names: frozenset[str], busy_only: bool,
+          lone: bool = False) -> bytes:
     """The VEVENT in text[start:end] with only the properties in `names`.
 
     Whole logical lines are kept or dropped, folds and line endings as they were;
     nested components (alarms) go. For a busy time only, an ATTENDEE stays only if
     it declined (it may be the user's own), and a lone STATUS:CONFIRMED or, at a
     time of day, TRANSP:OPAQUE goes: each says what its absence says to
-    ics.to_events (recurring-ical-events reads neither; it does tell a SEQUENCE:0
-    from none). The event holds no line icalendar cannot read (those are kept as
-    they are).
+    ics.to_events (recurring-ical-events reads neither). So does a lone SEQUENCE:0
+    when `lone` (no other VEVENT in the file has the UID): recurring-ical-events
+    tells a SEQUENCE:0 from none only between the components of one UID, and
+    ics._versions reads both as 0. The event holds no line icalendar cannot read
+    (those are kept as they are).
     """
     kept: list[tuple[str, bytes]] = []
     nested = 0
@@ -477,7 +481,8 @@ def _trim(text, start: int, end: int, names: frozenset[str], busy_only: bool) ->
         for name, line in kept:
             values.setdefault(name, []).append(_FOLD.sub(b"", line).rstrip(b"\r\n").upper())
         timed = [b"T" in v[v.rfind(b":"):] for v in values.get("DTSTART", ())] == [True]
-        defaults = {b"STATUS:CONFIRMED"} | ({b"TRANSP:OPAQUE"} if timed else set())
+        defaults = ({b"STATUS:CONFIRMED"} | ({b"TRANSP:OPAQUE"} if timed else set())
+                    | ({b"SEQUENCE:0"} if lone else set()))
         kept = [(name, line) for name, line in kept
                 if not (len(values[name]) == 1 and values[name][0] in defaults)]
     return b"".join(line for _, line in kept)

@@ -58,15 +58,17 @@ def check(accounts: Sequence[Account], interviews: Iterable[Interview], ledger: 
     Runs outside the planning transaction (a slow server must not hold the state
     file's write lock) and records in its own: recording is idempotent.
     """
-    from ..detect import tag_history
-    from .base import MailError
-    from .match import applications, stopped_by_mail
+    from .match import stopped_by_mail
 
     interviews = list(interviews)
     warnings: list[str] = []
     skipped: list[str] = []
     recorded = 0
-    if accounts and interviews:
+    if accounts and interviews:  # the rest of mail/ is imported only for a mailbox
+        from ..detect import tag_history
+        from .base import MailError
+        from .match import applications
+
         history = ledger.history(interviews, settings, now)
         outcomes = (*history.outcomes, *tag_history(interviews, settings).outcomes)
         apps = applications(interviews, outcomes, now)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from email.header import decode_header, make_header
-from email.utils import getaddresses, parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from ..detect import FREE_MAIL, NO_REPLY, TOOL_MAIL
 from ..model import Interview, Outcome, company_key
-from .base import Application, Reply
+
+if TYPE_CHECKING:  # built only when a mailbox is read (mail.check)
+    from .base import Application, Reply
 
 FINAL = ("offer", "rejected", "withdrawn")
 BULK_PRECEDENCE = frozenset({"bulk", "list", "junk", "auto_reply"})
@@ -37,6 +38,8 @@ def applications(interviews: Iterable[Interview], outcomes: Iterable[Outcome],
                  now: datetime) -> tuple[Application, ...]:
     """The applications worth a search: latest interview over, no outcome, not
     heard back since it started (as the planner counts, rules.plan)."""
+    from .base import Application
+
     groups: dict[str, list[Interview]] = {}
     for iv in interviews:
         groups.setdefault(company_key(iv.company), []).append(iv)
@@ -70,6 +73,8 @@ def _automatic_sender(address: str) -> bool:
 
 def sender(value: str) -> str | None:
     """The one address of a From field, lower-case; None when there is none."""
+    from email.utils import getaddresses  # only a mailbox being read needs email.*
+
     try:
         found = [a for _, a in getaddresses([value]) if a.count("@") == 1]
     except Exception:  # a malformed header never stops a run
@@ -93,6 +98,8 @@ def from_employer(address: str, app: Application) -> bool:
 
 def decoded(value: str) -> str:
     """An RFC 2047 header as text; as it came when it cannot be decoded."""
+    from email.header import decode_header, make_header
+
     try:
         return str(make_header(decode_header(value)))
     except Exception:
@@ -116,6 +123,8 @@ def is_automatic(headers: Mapping[str, str]) -> bool:
 
 def sent_at(headers: Mapping[str, str], arrived: datetime | None) -> datetime | None:
     """The Date header; the server's arrival time when it is missing or unreadable."""
+    from email.utils import parsedate_to_datetime
+
     try:
         at = parsedate_to_datetime(headers.get("date", "").strip())
     except Exception:
@@ -133,6 +142,8 @@ def message_id(headers: Mapping[str, str]) -> str | None:
 def judge(app: Application, headers: Mapping[str, str], arrived: datetime | None,
           now: datetime, account: str, fallback_id: str) -> Reply | None:
     """The Reply this message is for `app`, or None. `headers`: lower-case names."""
+    from .base import Reply
+
     address = sender(headers.get("from", ""))
     if address is None or not from_employer(address, app) or is_automatic(headers):
         return None
