@@ -30,7 +30,9 @@ def test_each_error_carries_its_exit_code(cls, code):
 
 
 def test_old_names_are_the_same_classes_where_they_always_were():
-    from followup_cal import auth, cli, config, google, ics, ledger
+    from followup_cal import cli, config, ledger
+    from followup_cal.calendars import google, ics
+    from followup_cal.calendars.google import auth
 
     assert cli.UsageProblem is errors.UsageError
     assert config.ConfigError is errors.ConfigError and issubclass(config.ConfigError, ValueError)
