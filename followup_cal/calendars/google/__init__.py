@@ -376,11 +376,22 @@ class Sink(Dedicated):
         self._names[event_id(f.key)] = f.uid
         return self._ids.get(f.uid) or event_id(f.key, self._generations.get(f.uid, 0))
 
+
+    def _list_into_cache(self, since: datetime) -> bool:
+        """List our events into the cache; False when the calendar answers 404/410."""
+        from googleapiclient.errors import HttpError
+
+        try:
+            self._listed = (since, self._list(since))
+        except HttpError as exc:
+            if http_status(exc) not in (404, 410):
+                raise
+            return False
+        return True
+
     def _existing(self) -> tuple[str | None, dict[str, dict]]:
         """The calendar (made again when the user deleted the dedicated one); its
         listing from the planning window's start is kept for the first list_ours."""
-        from googleapiclient.errors import HttpError
-
         since = Window.around(self.now, self.settings).start - timedelta(days=1)
         calendar_id = self.calendar()
         if calendar_id is None:
@@ -389,21 +400,13 @@ class Sink(Dedicated):
         if self.result.calendar_created:
             self._listed = (since, [])  # just made: empty (and maybe not yet known everywhere)
             return calendar_id, {}
-        try:
-            self._listed = (since, self._list(since))
+        if self._list_into_cache(since):
             return calendar_id, {}
-        except HttpError as exc:
-            if http_status(exc) not in (404, 410):
-                raise
         if self._calendar_exists(calendar_id):
-            try:
-                self._listed = (since, self._list(since))
+            if self._list_into_cache(since):
                 return calendar_id, {}
-            except HttpError as exc:
-                if http_status(exc) not in (404, 410):
-                    raise
-                raise GoogleError(f"Google Calendar answers 404 for the calendar {calendar_id}, "
-                                  "which exists; try again later") from None
+            raise GoogleError(f"Google Calendar answers 404 for the calendar {calendar_id}, "
+                              "which exists; try again later")
         if self.target_arg:
             raise CalendarNotFound(f"--target: no calendar {self.target_arg!r} in this "
                                    "Google account")
