@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import texts
 from .config import Settings
-from .detect import tag_history  # noqa: F401  (re-exported: the notes are read by detect)
+from .detect import tag_history  # tags in the notes are read where the notes are
 from .model import Busy, Contact, FollowUp, History, Interview, Outcome, Person, company_key
-from .slots import Calendar, HolidaySource, local_day
+from .slots import UTC, Calendar, HolidaySource, local_day
 
 FINAL = ("offer", "rejected", "withdrawn")
 UID_DOMAIN = "followup-cal"
@@ -74,7 +74,8 @@ class _Planner:
         worse than none (DESIGN.md guards).
         """
         t = max(start, self.now)
-        for _ in range(60):
+        # each turn reaches a business day or a waking hour: two turns a day at most
+        for _ in range(2 * self.s.slot_search_days):
             day = local_day(t, self.user_zone)
             if business and not self.cal.is_business_day(day):
                 t = max(t, self.cal.at(self.cal.next_business_day(day), self.s.workday_start,

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .config import Settings
 from .model import Busy
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11+; the package supports 3.10
 
 # (country, subdivision, year) -> that year's public-holiday dates. Injected so the
 # callers that may do I/O can pass a disk-cached one (holidays_cache) while the
@@ -135,10 +137,11 @@ class Calendar:
         return self.waking(day + timedelta(days=1))[0]
 
     def last_awake(self, t: datetime, business: bool = False,
-                   days: int = 14) -> datetime | None:
-        """The latest waking moment at or before `t` (on a business day if asked)."""
+                   days: int | None = None) -> datetime | None:
+        """The latest waking moment at or before `t` (on a business day if asked),
+        looked for over `days` days back (default: as far as slots are searched)."""
         day = local_day(t, self.settings.timezone)
-        for _ in range(days):
+        for _ in range(self.settings.slot_search_days if days is None else days):
             first, last = self.waking(day)
             if first <= t and (not business or self.is_business_day(day)):
                 return min(t, last)

@@ -4,7 +4,7 @@ over every daylight-saving change of a dozen zones and a custom Outlook VTIMEZON
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +19,8 @@ from followup_cal.rules import plan
 from followup_cal.slots import Calendar, wall
 
 from conftest import data
+
+UTC = timezone.utc
 
 ZONES = [
     "America/New_York", "Europe/London", "Europe/Berlin", "Australia/Sydney",
